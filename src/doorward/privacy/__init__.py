@@ -1,0 +1,1 @@
+"""Doorward privacy."""

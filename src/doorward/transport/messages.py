@@ -1,0 +1,168 @@
+"""The typed messages between edges and the hub. MQTT and HTTPS carry exactly these.
+
+Edge -> hub: :class:`EventBatch` (answered by :class:`IngestAck`), :class:`Heartbeat`.
+Hub -> edge: :class:`SnapshotMessage` (full, or a delta over ``base_version``),
+:class:`Command` (lockdown, manual open, fire).
+
+Events carry a pseudonymous subject id, never a name: there is no field for one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from doorward.domain import model as m
+
+__all__ = [
+    "Command",
+    "CredentialWire",
+    "EventBatch",
+    "EventMessage",
+    "GateWire",
+    "Heartbeat",
+    "IngestAck",
+    "PassWire",
+    "ScheduleWire",
+    "SnapshotMessage",
+]
+
+EventKind = Literal["access", "alarm", "door", "system"]
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EventMessage(_Wire):
+    event_id: str = Field(min_length=8, max_length=64)
+    site_id: str = Field(min_length=1, max_length=64)
+    gate_id: str = Field(min_length=1, max_length=64)
+    kind: EventKind
+    occurred_at: datetime
+    edge_seq: int = Field(ge=0, description="order the edge recorded it in")
+    outcome: str = ""
+    reason: str = ""
+    credential_kind: str = ""
+    subject: str | None = Field(default=None, max_length=64, description="pseudonym")
+    pass_id: str | None = None
+    alarm: str | None = None
+    detail: dict[str, str] = Field(default_factory=dict)
+
+
+class EventBatch(_Wire):
+    edge_id: str = Field(min_length=1, max_length=64)
+    events: list[EventMessage] = Field(max_length=5000)
+
+
+class IngestAck(_Wire):
+    accepted: list[str]
+    duplicates: list[str]
+
+
+class Heartbeat(_Wire):
+    edge_id: str
+    gate_id: str
+    sent_at: datetime
+    snapshot_version: int
+    outbox_depth: int
+    readers_online: dict[str, bool] = Field(default_factory=dict)
+
+
+class GateWire(_Wire):
+    id: str
+    site_id: str
+    name: str
+    kind: m.GateKind = m.GateKind.DOOR
+    direction: m.Direction = m.Direction.ENTRY
+    antipassback: m.AntiPassbackMode = m.AntiPassbackMode.OFF
+    antipassback_seconds: int = 0
+    requires_face: bool = False
+    held_open_seconds: int = 30
+    tailgate_window_seconds: int = 5
+
+    def to_domain(self) -> m.Gate:
+        return m.Gate(**self.model_dump())
+
+
+class ScheduleWire(_Wire):
+    id: str
+    windows: list[tuple[int, int, int]]  # (weekday, start minute, end minute)
+    holidays: list[str] = Field(default_factory=list)  # ISO dates
+    timezone: str = "UTC"
+
+    def to_domain(self) -> m.Schedule:
+        from datetime import date
+
+        return m.Schedule(
+            id=self.id,
+            windows=tuple(m.WeeklyWindow(*w) for w in self.windows),
+            holidays=frozenset(date.fromisoformat(d) for d in self.holidays),
+            timezone=self.timezone,
+        )
+
+
+class CredentialWire(_Wire):
+    id: str
+    kind: m.CredentialKind
+    subject: str
+    role: m.Role = m.Role.RESIDENT
+    card_format: str = ""
+    card_number: str = ""
+    pin_id: str = ""
+    pin_hash: str = ""
+    gates: list[str] = Field(default_factory=list)
+    schedule_id: str | None = None
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    revoked: bool = False
+    responder: bool = False
+    face_second_factor: bool = False
+
+    def to_domain(self) -> m.Credential:
+        data = self.model_dump(exclude={"card_format", "card_number", "gates"})
+        card = m.CardData(self.card_format, self.card_number) if self.card_number else None
+        return m.Credential(**data, card=card, gates=frozenset(self.gates))
+
+
+class PassWire(_Wire):
+    id: str
+    kind: m.PassKind
+    host_unit: str
+    host_subject: str
+    valid_from: datetime
+    valid_until: datetime
+    max_uses: int
+    gates: list[str] = Field(default_factory=list)
+    revoked: bool = False
+    code_digest: str = ""
+
+    def to_domain(self) -> m.PassGrant:
+        data = self.model_dump(exclude={"gates", "code_digest"})
+        return m.PassGrant(**data, gates=frozenset(self.gates))
+
+
+class SnapshotMessage(_Wire):
+    """A full snapshot (``full=True``) or a delta from ``base_version`` to ``version``."""
+
+    site_id: str
+    version: int = Field(ge=0)
+    base_version: int = Field(default=0, ge=0)
+    full: bool = True
+    hub_public_key: str  # hex Ed25519 public key
+    lockdown: bool = False
+    gates: list[GateWire] = Field(default_factory=list)
+    schedules: list[ScheduleWire] = Field(default_factory=list)
+    credentials: list[CredentialWire] = Field(default_factory=list)
+    passes: list[PassWire] = Field(default_factory=list)
+    removed_credentials: list[str] = Field(default_factory=list)
+    removed_passes: list[str] = Field(default_factory=list)
+
+
+class Command(_Wire):
+    command: Literal["lockdown", "release_lockdown", "manual_open", "fire", "fire_clear", "resync"]
+    gate_id: str | None = None
+    issued_at: datetime
+    reason: str = ""
