@@ -113,7 +113,7 @@ class Database:
         except SQLAlchemyError as exc:
             raise StoreError(f"database write failed: {exc.__class__.__name__}: {exc}") from exc
 
-    def migrate(self, revision: str = "head") -> None:
+    def migrate(self, revision: str = "heads") -> None:
         """Bring the schema up to ``revision`` with Alembic."""
         cfg = Config()
         cfg.set_main_option("script_location", str(_MIGRATIONS))
