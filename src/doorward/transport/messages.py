@@ -153,6 +153,9 @@ class SnapshotMessage(_Wire):
     full: bool = True
     hub_public_key: str  # hex Ed25519 public key
     lockdown: bool = False
+    # Hex key of the typed pass codes' HMAC (doorward.domain.passes.pass_code_digest);
+    # empty means typed codes are refused at the edge and QR passes still work.
+    pass_code_key: str = ""
     gates: list[GateWire] = Field(default_factory=list)
     schedules: list[ScheduleWire] = Field(default_factory=list)
     credentials: list[CredentialWire] = Field(default_factory=list)
