@@ -55,8 +55,8 @@ class CredentialKind(StrEnum):
     CARD = "card"
     PIN = "pin"
     MOBILE = "mobile"
-    VISITOR_PASS = "visitor_pass"
-    DELIVERY_PASS = "delivery_pass"
+    VISITOR_PASS = "visitor_pass"  # noqa: S105 (a name, not a secret)
+    DELIVERY_PASS = "delivery_pass"  # noqa: S105 (a name, not a secret)
 
 
 class PassKind(StrEnum):
@@ -81,13 +81,13 @@ class Outcome(StrEnum):
     EXPIRED = "expired"
     OUTSIDE_SCHEDULE = "outside_schedule"
     WRONG_GATE = "wrong_gate"
-    PASS_USED_UP = "pass_used_up"
+    PASS_USED_UP = "pass_used_up"  # noqa: S105 (a name, not a secret)
     ANTI_PASSBACK = "anti_passback"
     LOCKDOWN = "lockdown"
     PIN_LOCKED_OUT = "pin_locked_out"
     WRONG_PIN = "wrong_pin"
-    INVALID_TOKEN = "invalid_token"  # forged, malformed or signed by another key
-    REPLAYED_TOKEN = "replayed_token"  # a mobile-key time step already used
+    INVALID_TOKEN = "invalid_token"  # noqa: S105 - forged, malformed or signed by another key
+    REPLAYED_TOKEN = "replayed_token"  # noqa: S105 - a mobile-key time step already used
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +167,8 @@ class PassGrant:
     max_uses: int
     gates: frozenset[str] = frozenset()
     revoked: bool = False
+    # Signed into the QR payload; when set, the pass works only at gates of this site.
+    site_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +190,9 @@ class Snapshot:
     pass_codes: dict[str, str]  # short-code digest -> pass id
     hub_public_key: bytes
     lockdown: bool = False
+    # Key of the typed pass codes' HMAC (see doorward.domain.passes.pass_code_digest).
+    # Empty: typed codes are refused as unknown; QR passes still work.
+    pass_code_key: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,3 +223,5 @@ class Decision:
     needs_face: bool = False
     token_step: int | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    # Set on decisions at gates that enforce anti-passback, so memory records the passage.
+    antipassback_direction: Direction | None = None
