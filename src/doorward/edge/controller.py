@@ -1,0 +1,455 @@
+"""The edge controller: one daemon beside one gate, deciding offline.
+
+For each presentation: reader input -> :class:`AccessRequest` -> ``decide()`` against the
+local snapshot -> the event is committed to the outbox -> relay pulse and reader feedback.
+The outbox commit comes first, so nothing the gate did is ever missing from the log.
+
+Safety rules kept here:
+
+- losing the hub or the broker never moves the relay; only a grant, a request-to-exit,
+  the fire input or an explicit hub command does;
+- the fire input holds the gate open at once (fail-safe egress) and is logged;
+- alarms (door forced, held open, tailgating, reader offline) name the gate and counts,
+  never a person.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from doorward.domain import model as m
+from doorward.domain.alarms import Alarm, DoorMonitor, TailgateCounter
+from doorward.domain.decide import decide
+from doorward.domain.memory import AccessMemory, AccessPolicy
+from doorward.edge.actuators import BinaryInput, PassageCounter, Relay
+from doorward.edge.outbox import Outbox
+from doorward.edge.readers import Feedback, Reader, ReaderInput
+from doorward.edge.snapshot_cache import ApplyResult, SnapshotCache
+from doorward.edge.uplink import Uplink
+from doorward.errors import DoorwardError
+from doorward.transport.link import EdgeLink
+from doorward.transport.messages import Command, EventMessage, Heartbeat, SnapshotMessage
+
+__all__ = ["EdgeConfig", "EdgeController", "GateHardware", "Handled", "to_access_request"]
+
+log = logging.getLogger(__name__)
+_BASE32 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567=")
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeConfig:
+    site_id: str
+    gate_id: str
+    data_dir: Path
+    edge_id: str = ""
+    pulse_seconds: float = 5.0
+    heartbeat_seconds: float = 30.0
+    reader_offline_alarm_seconds: float = 10.0
+    ack_timeout_seconds: float = 5.0
+    policy: AccessPolicy = field(default_factory=AccessPolicy)
+
+
+@dataclass(slots=True)
+class GateHardware:
+    relay: Relay
+    door_contact: BinaryInput | None = None
+    exit_button: BinaryInput | None = None
+    fire_input: BinaryInput | None = None
+    beam: PassageCounter | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    decision: m.Decision
+    event: EventMessage
+
+
+def to_access_request(gate_id: str, presented: ReaderInput) -> m.AccessRequest:
+    """Map a reader's input onto the domain's request. Keypad: ``id*pin`` or a pass code."""
+    gate, reader = gate_id, presented.reader_id
+    kinds = m.CredentialKind
+    if presented.kind == "card":
+        return m.AccessRequest(gate, reader, kinds.CARD, card=presented.card)
+    if presented.kind == "keypad":
+        if "*" in presented.keys:
+            pin_id, _, pin = presented.keys.partition("*")
+            return m.AccessRequest(gate, reader, kinds.PIN, pin_id=pin_id, pin=pin)
+        return m.AccessRequest(gate, reader, kinds.VISITOR_PASS, pass_code=presented.keys)
+    # Pass QR payloads are base32 (upper case); mobile keys are base64url (mixed case).
+    if presented.token and set(presented.token) <= _BASE32:
+        return m.AccessRequest(gate, reader, kinds.VISITOR_PASS, token=presented.token)
+    return m.AccessRequest(gate, reader, kinds.MOBILE, token=presented.token)
+
+
+class EdgeController:
+    """Runs one gate. ``start()`` and ``stop()`` undo each other."""
+
+    def __init__(
+        self,
+        config: EdgeConfig,
+        readers: list[Reader],
+        hardware: GateHardware,
+        *,
+        link: EdgeLink | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.config = config
+        self.edge_id = config.edge_id or config.gate_id
+        self.readers = readers
+        self.hardware = hardware
+        self.clock = clock
+        self._link = link
+        self._lock = threading.RLock()  # one decision at a time: memory and edge_seq order
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._undo: list[Callable[[], None]] = []
+        self._running = False
+        self._lockdown = False
+        self._fire = False
+        self._reader_alarmed: dict[str, bool] = {}
+        self._reader_seen: dict[str, float] = {}
+        self.outbox: Outbox | None = None
+        self.cache: SnapshotCache | None = None
+        self.uplink: Uplink | None = None
+        self.memory = AccessMemory(policy=config.policy)
+        self._door: DoorMonitor | None = None
+        self._tailgate: TailgateCounter | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def start(self) -> None:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> None:
+        data = self.config.data_dir
+        self.outbox = Outbox(data / "outbox.sqlite3")
+        self._undo.append(self.outbox.close)
+        self.cache = SnapshotCache(data / "snapshot.sqlite3")
+        self._undo.append(self.cache.close)
+        saved = self.cache.load_memory()
+        if saved is not None:
+            self.memory = AccessMemory.from_dict(saved)
+        self._rebuild_monitors()
+        hw = self.hardware
+        for source, handler in (
+            (hw.door_contact, self._on_door_contact),
+            (hw.exit_button, self._on_exit_button),
+            (hw.fire_input, self._on_fire_input),
+        ):
+            if source is not None:
+                source.subscribe(handler)
+        if hw.beam is not None:
+            hw.beam.subscribe(self._on_passage)
+        self._running = True
+        self._undo.append(self._mark_stopped)
+        for reader in self.readers:
+            reader.start()
+            self._undo.append(reader.stop)
+            self._reader_seen[reader.reader_id] = time.monotonic()
+            self._spawn(f"reader-{reader.reader_id}", _bind(self._read_loop, reader))
+        self._spawn("edge-monitor", self._monitor_loop)
+        if hw.fire_input is not None and hw.fire_input.active:
+            self._on_fire_input(True)  # started during a fire: open at once
+        if self._link is not None:
+            self.uplink = Uplink(
+                self._link,
+                self.outbox,
+                edge_id=self.edge_id,
+                heartbeat=self.heartbeat,
+                snapshot_version=lambda: self.cache.version if self.cache else 0,
+                on_snapshot=self._apply_from_hub,
+                on_command=self.apply_command,
+                ack_timeout=self.config.ack_timeout_seconds,
+                heartbeat_seconds=self.config.heartbeat_seconds,
+            )
+            self.uplink.start()
+            self._undo.append(self.uplink.stop)
+        self._record("system", outcome="edge_started", reason=f"snapshot v{self.snapshot_version}")
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(5)
+        self._threads.clear()
+        while self._undo:
+            undo = self._undo.pop()
+            try:
+                undo()
+            except Exception:  # keep undoing the rest
+                log.exception("stopping the edge: %s failed", undo)
+        self._stop.clear()
+
+    def _mark_stopped(self) -> None:
+        self._running = False
+
+    def _spawn(self, name: str, target: Callable[[], None]) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    # -- state ----------------------------------------------------------------------------
+    @property
+    def snapshot_version(self) -> int:
+        return self.cache.version if self.cache else 0
+
+    @property
+    def lockdown(self) -> bool:
+        snap = self.cache.snapshot if self.cache else None
+        return self._lockdown or bool(snap and snap.lockdown)
+
+    @property
+    def fire(self) -> bool:
+        return self._fire
+
+    def heartbeat(self) -> Heartbeat:
+        return Heartbeat(
+            edge_id=self.edge_id,
+            gate_id=self.config.gate_id,
+            sent_at=self.clock(),
+            snapshot_version=self.snapshot_version,
+            outbox_depth=self.outbox.depth() if self.outbox else 0,
+            readers_online={r.reader_id: r.online for r in self.readers},
+        )
+
+    # -- access decisions -----------------------------------------------------------------
+    def handle_input(self, presented: ReaderInput) -> Handled:
+        """Decide, commit the event, then drive the relay and the reader's feedback."""
+        request = to_access_request(self.config.gate_id, presented)
+        with self._lock:
+            now = self.clock()
+            snapshot = self.cache.snapshot if self.cache else None
+            if snapshot is None:
+                decision = m.Decision(
+                    granted=False,
+                    outcome=m.Outcome.UNKNOWN_CREDENTIAL,
+                    reason="this gate has no snapshot from the hub yet",
+                    gate_id=self.config.gate_id,
+                    credential_kind=request.kind,
+                )
+            else:
+                if self._lockdown and not snapshot.lockdown:
+                    snapshot = replace(snapshot, lockdown=True)
+                decision = decide(request, snapshot, now, self.memory)
+                self.memory.remember(request, decision, now)
+                if _changes_memory(request, decision):
+                    self._save_memory()
+            event = self._record(
+                "access",
+                outcome=decision.outcome.value,
+                reason=decision.reason,
+                credential_kind=decision.credential_kind.value,
+                subject=decision.subject,
+                pass_id=decision.pass_id,
+                alarm=decision.alarm,
+                detail={"reader": presented.reader_id},
+                at=now,
+            )
+            if decision.granted:
+                if self._door is not None:
+                    self._door.grant(now)
+                if self._tailgate is not None:
+                    self._tailgate.grant(now)
+                self._drive(lambda: self.hardware.relay.pulse(self.config.pulse_seconds))
+        reader = next((r for r in self.readers if r.reader_id == presented.reader_id), None)
+        if reader is not None:
+            signal = Feedback.GRANTED if decision.granted else Feedback.DENIED
+            self._drive(lambda: reader.feedback(signal))
+        return Handled(decision, event)
+
+    def _read_loop(self, reader: Reader) -> None:
+        while not self._stop.is_set():
+            try:
+                presented = reader.read(0.2)
+                if presented is not None:
+                    self.handle_input(presented)
+            except DoorwardError as exc:
+                log.error("reader %s: %s", reader.reader_id, exc)
+            except Exception:  # a bug must not silence a gate's reader
+                log.exception("reader %s loop", reader.reader_id)
+                self._stop.wait(0.5)
+
+    # -- hub messages ---------------------------------------------------------------------
+    def apply_snapshot(self, message: SnapshotMessage) -> ApplyResult:
+        if self.cache is None:
+            return ApplyResult.STALE
+        try:
+            with self._lock:
+                result = self.cache.apply(message)
+                if result is ApplyResult.APPLIED:
+                    self._rebuild_monitors()
+        except DoorwardError as exc:
+            self._record("system", outcome="snapshot_rejected", reason=exc.message)
+            return ApplyResult.STALE
+        if result is ApplyResult.NEEDS_RESYNC and self.uplink is not None:
+            self.uplink.request_resync()
+        return result
+
+    def _apply_from_hub(self, message: SnapshotMessage) -> None:
+        self.apply_snapshot(message)
+
+    def apply_command(self, command: Command) -> None:
+        if command.gate_id not in (None, self.config.gate_id):
+            return
+        name = command.command
+        if name == "lockdown":
+            self._lockdown = True
+        elif name == "release_lockdown":
+            self._lockdown = False
+        elif name == "manual_open":
+            self._drive(lambda: self.hardware.relay.pulse(self.config.pulse_seconds))
+            if self._door is not None:
+                self._door.grant(self.clock())
+        elif name == "fire":
+            self._on_fire_input(True)
+            return
+        elif name == "fire_clear":
+            self._on_fire_input(False)
+            return
+        elif name == "resync" and self.uplink is not None:
+            self.uplink.request_resync()
+        self._record("system", outcome=name, reason=command.reason)
+
+    # -- sensors --------------------------------------------------------------------------
+    def _on_fire_input(self, active: bool) -> None:
+        if not self._running or active == self._fire:
+            return
+        self._fire = active
+        if active:
+            # Life safety first: egress opens whatever the lockdown or the link says.
+            self._drive(self.hardware.relay.hold_open)
+            self._record("alarm", alarm="fire", outcome="egress_opened", reason="fire input")
+        else:
+            self._drive(self.hardware.relay.release_hold)
+            self._record("system", outcome="fire_cleared", reason="gate locked again")
+
+    def _on_door_contact(self, is_open: bool) -> None:
+        if not self._running or self._door is None:
+            return
+        now = self.clock()
+        with self._lock:
+            alarms = self._door.contact_opened(now) if is_open else self._door.contact_closed(now)
+        self._record("door", outcome="opened" if is_open else "closed")
+        self._raise(alarms)
+
+    def _on_exit_button(self, pressed: bool) -> None:
+        if not self._running or not pressed:
+            return
+        if self._door is not None:
+            with self._lock:
+                self._door.request_to_exit(self.clock())
+        self._drive(lambda: self.hardware.relay.pulse(self.config.pulse_seconds))
+        self._record("door", outcome="request_to_exit")
+
+    def _on_passage(self) -> None:
+        if not self._running or self._tailgate is None:
+            return
+        with self._lock:
+            alarms = self._tailgate.passage(self.clock())
+        self._raise(alarms)
+
+    def _monitor_loop(self) -> None:
+        last_prune = time.monotonic()
+        while not self._stop.wait(0.25):
+            now = self.clock()
+            if self._door is not None:
+                with self._lock:
+                    alarms = self._door.tick(now)
+                self._raise(alarms)
+            self._watch_readers()
+            if time.monotonic() - last_prune > 60:
+                with self._lock:
+                    self.memory.prune(now)
+                last_prune = time.monotonic()
+
+    def _watch_readers(self) -> None:
+        threshold = self.config.reader_offline_alarm_seconds
+        for reader in self.readers:
+            rid = reader.reader_id
+            if reader.online:
+                self._reader_seen[rid] = time.monotonic()
+                if self._reader_alarmed.pop(rid, False):
+                    self._record("system", outcome="reader_online", detail={"reader": rid})
+            elif not self._reader_alarmed.get(rid) and (
+                time.monotonic() - self._reader_seen.get(rid, 0.0) > threshold
+            ):
+                self._reader_alarmed[rid] = True
+                # Offline beyond the grace period: unplugged, cut, or a wrong secure-channel key.
+                self._record(
+                    "alarm",
+                    alarm="reader_offline",
+                    reason="reader not answering over the secure channel (possible tamper)",
+                    detail={"reader": rid},
+                )
+
+    def _raise(self, alarms: list[Alarm]) -> None:
+        for alarm in alarms:
+            self._record(
+                "alarm",
+                alarm=alarm.kind.value,
+                detail={k: str(v) for k, v in alarm.detail.items()},
+                at=alarm.at,
+            )
+
+    # -- helpers --------------------------------------------------------------------------
+    def _record(self, kind: str, *, at: datetime | None = None, **fields: object) -> EventMessage:
+        """Commit one event to the outbox (durably) and wake the uplink."""
+        if self.outbox is None:
+            raise DoorwardError("the edge is not started", hint="call start() first")
+        event = EventMessage(
+            event_id=secrets.token_hex(16),
+            site_id=self.config.site_id,
+            gate_id=self.config.gate_id,
+            kind=kind,  # type: ignore[arg-type]
+            occurred_at=at or self.clock(),
+            edge_seq=0,
+            **fields,  # type: ignore[arg-type]
+        )
+        with self._lock:
+            stored = self.outbox.append(event)
+        if self.uplink is not None:
+            self.uplink.notify()
+        return stored
+
+    def _drive(self, action: Callable[[], None]) -> None:
+        try:
+            action()
+        except DoorwardError as exc:
+            log.error("gate hardware: %s", exc)
+            self._record("system", outcome="device_error", reason=exc.message)
+
+    def _rebuild_monitors(self) -> None:
+        snap = self.cache.snapshot if self.cache else None
+        gate = snap.gates.get(self.config.gate_id) if snap else None
+        if gate is None:
+            self._door = self._tailgate = None
+        elif self._door is None or self._door.gate != gate:
+            self._door, self._tailgate = DoorMonitor(gate), TailgateCounter(gate)
+
+    def _save_memory(self) -> None:
+        if self.cache is not None:
+            self.cache.save_memory(self.memory.to_dict())
+
+
+def _changes_memory(request: m.AccessRequest, decision: m.Decision) -> bool:
+    keypad = request.kind is m.CredentialKind.PIN or bool(request.pass_code)
+    if not decision.granted:
+        return keypad
+    return bool(
+        decision.token_step is not None
+        or decision.pass_id is not None
+        or decision.antipassback_direction is not None
+    )
+
+
+def _bind(loop: Callable[[Reader], None], reader: Reader) -> Callable[[], None]:
+    return lambda: loop(reader)
