@@ -169,7 +169,7 @@ class ChainWalker:
         try:
             start = self._start(site_id)
             checked, last_seq, last_hash = self._walk(site_id, start.seq, start.prev_hash, None)
-            self._check_head(site_id, start, last_seq, last_hash)
+            self._check_head(site_id, start, last_seq, last_hash, checked)
         except _Bad as bad:
             return VerifyReport(False, bad.checked, site_id, bad.seq, bad.problem)
         return VerifyReport(True, checked, site_id)
@@ -238,20 +238,22 @@ class ChainWalker:
                 return checked, expected - 1, prev_hash
             after = page[-1].seq
 
-    def _check_head(self, site_id: str, start: _Start, last_seq: int, last_hash: str) -> None:
+    def _check_head(
+        self, site_id: str, start: _Start, last_seq: int, last_hash: str, checked: int
+    ) -> None:
         head = self._head(site_id)
         if head is None:
             if last_seq > start.seq or start.seq > 0:
-                raise _Bad(last_seq, "chain head missing (deleted)")
+                raise _Bad(last_seq, "chain head missing (deleted)", checked)
             return
         if head_mac(self._key, site_id, head.last_seq, head.last_hash) != head.head_mac:
-            raise _Bad(head.last_seq, "chain head edited")
+            raise _Bad(head.last_seq, "chain head edited", checked)
         if head.last_seq > last_seq:
-            raise _Bad(last_seq + 1, "entry missing (deleted)")
+            raise _Bad(last_seq + 1, "entry missing (deleted)", checked)
         if head.last_seq < last_seq:
-            raise _Bad(head.last_seq + 1, "entry inserted")
+            raise _Bad(head.last_seq + 1, "entry inserted", checked)
         if head.last_hash != last_hash:
-            raise _Bad(last_seq, "entry edited")
+            raise _Bad(last_seq, "entry edited", checked)
 
     def _head(self, site_id: str) -> Any:
         query = select(ChainHead.last_seq, ChainHead.last_hash, ChainHead.head_mac).where(
