@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
+
 from doorward.domain.decide import decide
 from doorward.domain.keys import HubKeys
 from doorward.domain.memory import AccessMemory
@@ -19,6 +21,7 @@ from doorward.domain.model import (
     WeeklyWindow,
 )
 from doorward.domain.passes import issue_pass, pass_code_digest
+from doorward.errors import InvalidInput
 
 from .conftest import (
     NOW,
@@ -317,3 +320,18 @@ def test_every_outcome_is_reachable_and_explained() -> None:
         Outcome.REPLAYED_TOKEN,
     }  # ANTI_PASSBACK: test_antipassback.py, PIN_LOCKED_OUT: test_pin_lockout.py
     assert covered == set(Outcome)
+
+
+def test_the_signed_grant_not_the_reader_says_visitor_or_delivery(keys: HubKeys) -> None:
+    grant = pass_grant(kind="delivery")
+    request = AccessRequest("g1", "r1", CredentialKind.VISITOR_PASS, token=issue_pass(keys, grant))
+    decision = decide(request, snapshot_of(), NOW, AccessMemory())
+    assert decision.credential_kind is CredentialKind.DELIVERY_PASS
+    assert decision.reason == "delivery pass accepted"
+    assert decision.pass_valid_until == grant.valid_until
+
+
+def test_naive_time_is_a_programming_error() -> None:
+    snapshot = snapshot_of(credentials=[card_credential()])
+    with pytest.raises(InvalidInput, match="timezone-aware"):
+        decide(card_request(), snapshot, NOW.replace(tzinfo=None), AccessMemory())

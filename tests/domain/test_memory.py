@@ -63,6 +63,7 @@ def test_memory_round_trips_through_json(keys: HubKeys) -> None:
     restored = AccessMemory.from_dict(json.loads(json.dumps(memory.to_dict())))
     assert restored == memory
     assert restored.pass_uses == {"v1": 1}
+    assert restored.pass_expiry == {"v1": (NOW + timedelta(hours=3)).timestamp()}
     assert restored.mobile_steps == {"m1": current_step(NOW)}
     assert set(restored.passages) == {"subj-c1", "subj-m1", "pass:v1"}
     assert list(restored.keypad_failures["kp"]) == [NOW.timestamp()]
@@ -105,6 +106,12 @@ def test_prune_forgets_only_what_cannot_matter(keys: HubKeys) -> None:
     assert memory.keypad_failures == {} and memory.keypad_locked_until == {}
     assert memory.mobile_steps == {}
     assert memory.pass_uses == {"v1": 1} and len(memory.passages) == 3
+    # The pass ends 3 hours after NOW: only then may its use count and passage go.
+    memory.prune(NOW + timedelta(hours=3) - timedelta(seconds=1))
+    assert memory.pass_uses == {"v1": 1}
+    memory.prune(NOW + timedelta(hours=3))
+    assert memory.pass_uses == {} and memory.pass_expiry == {}
+    assert set(memory.passages) == {"subj-c1", "subj-m1"}
 
 
 def test_policy_rejects_nonsense() -> None:

@@ -21,6 +21,7 @@ from doorward.domain.model import (
     Gate,
     Outcome,
     PassGrant,
+    PassKind,
     Snapshot,
 )
 from doorward.domain.passes import parse_pass, pass_code_digest
@@ -37,6 +38,10 @@ _ACCEPTED = {
     CredentialKind.VISITOR_PASS: "visitor pass accepted",
     CredentialKind.DELIVERY_PASS: "delivery pass accepted",
 }
+_PASS_KINDS = {
+    PassKind.VISITOR: CredentialKind.VISITOR_PASS,
+    PassKind.DELIVERY: CredentialKind.DELIVERY_PASS,
+}
 _LOCKDOWN = "the site is in lockdown: only responder credentials open gates"
 _RESPONDER = "responder credential accepted during lockdown"
 _LOCKED_OUT = "this keypad is locked after too many wrong entries; try again in a few minutes"
@@ -45,7 +50,8 @@ _LOCKED_OUT = "this keypad is locked after too many wrong entries; try again in 
 def decide(
     request: AccessRequest, snapshot: Snapshot, now: datetime, memory: AccessMemory
 ) -> Decision:
-    """Grant or deny ``request`` at ``now`` (timezone-aware). Never raises for bad input.
+    """Grant or deny ``request`` at ``now``. Never raises for anything a reader can send;
+    raises InvalidInput only for a naive ``now`` (a programming error).
 
     Order of checks; the first that fails decides the outcome:
 
@@ -65,6 +71,8 @@ def decide(
     11. GRANTED, with ``needs_face`` when the gate requires a face or the credential has
         face as a second factor (the edge then runs the 1:1 check).
     """
+    if now.tzinfo is None:
+        raise InvalidInput("decide() needs a timezone-aware time", hint="pass datetime.now(UTC)")
     gate = snapshot.gates.get(request.gate_id)
     if gate is None:
         return _deny(
@@ -247,8 +255,11 @@ def _judge_pass(
     now: datetime,
     memory: AccessMemory,
 ) -> Decision:
+    # The grant, not the reader, knows whether this is a visitor or a delivery pass.
+    kind = _PASS_KINDS[grant.kind]
+
     def deny(outcome: Outcome, reason: str) -> Decision:
-        return _deny(request, outcome, reason, pass_id=grant.id)
+        return _deny(request, outcome, reason, pass_id=grant.id, kind=kind)
 
     if grant.revoked:
         return deny(Outcome.REVOKED, "this pass was cancelled by its host or the management")
@@ -264,7 +275,7 @@ def _judge_pass(
         return deny(Outcome.LOCKDOWN, _LOCKDOWN)
     if memory.uses_of(grant.id) >= grant.max_uses:
         return deny(Outcome.PASS_USED_UP, f"this pass was already used {grant.max_uses} time(s)")
-    reason, alarm = _ACCEPTED[request.kind], None
+    reason, alarm = _ACCEPTED[kind], None
     if gate.antipassback is not AntiPassbackMode.OFF:
         verdict = check_antipassback(gate, memory.last_passage(f"pass:{grant.id}"), now)
         if verdict is not None:
@@ -276,7 +287,7 @@ def _judge_pass(
         outcome=Outcome.GRANTED,
         reason=reason,
         gate_id=gate.id,
-        credential_kind=request.kind,
+        credential_kind=kind,
         pass_id=grant.id,
         alarm=alarm,
         # Visitors enrol no face: at a face-only gate the edge's 1:1 check fails closed.
@@ -284,6 +295,7 @@ def _judge_pass(
         antipassback_direction=(
             None if gate.antipassback is AntiPassbackMode.OFF else gate.direction
         ),
+        pass_valid_until=grant.valid_until,
     )
 
 
@@ -294,13 +306,14 @@ def _deny(
     cred: Credential | None = None,
     token_step: int | None = None,
     pass_id: str | None = None,
+    kind: CredentialKind | None = None,
 ) -> Decision:
     return Decision(
         granted=False,
         outcome=outcome,
         reason=reason,
         gate_id=request.gate_id,
-        credential_kind=request.kind,
+        credential_kind=request.kind if kind is None else kind,
         credential_id=None if cred is None else cred.id,
         subject=None if cred is None else cred.subject,
         pass_id=pass_id,

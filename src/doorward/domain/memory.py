@@ -5,8 +5,9 @@ calls :meth:`AccessMemory.remember` with the decision. Keeping the two apart kee
 pure and lets an edge persist this state (``to_dict``/``from_dict``) across restarts.
 
 What is kept, and nothing more: keypad failures per reader (PIN lockout), the last accepted
-mobile-key step per credential (replay), use counts per pass, and for gates that enforce
-anti-passback the *last* direction and time per subject (no history).
+mobile-key step per credential (replay), use counts and end times per pass, and for gates that
+enforce anti-passback the *last* direction and time per subject (no history). ``prune(now)``
+drops whatever can no longer change a decision.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class AccessMemory:
     mobile_steps: dict[str, int] = field(default_factory=dict)
     pass_uses: dict[str, int] = field(default_factory=dict)
     passages: dict[str, Passage] = field(default_factory=dict)
+    pass_expiry: dict[str, float] = field(default_factory=dict)  # pass id -> valid_until
 
     # -- reads (used by decide) -------------------------------------------------------
 
@@ -91,6 +93,8 @@ class AccessMemory:
             self.mobile_steps[decision.credential_id] = max(previous, decision.token_step)
         if decision.pass_id is not None:
             self.pass_uses[decision.pass_id] = self.pass_uses.get(decision.pass_id, 0) + 1
+            if decision.pass_valid_until is not None:
+                self.pass_expiry[decision.pass_id] = decision.pass_valid_until.timestamp()
         if decision.antipassback_direction is not None:
             key = passage_key(decision)
             if key is not None:
@@ -119,6 +123,12 @@ class AccessMemory:
         for reader_id, until in list(self.keypad_locked_until.items()):
             if until <= at:
                 del self.keypad_locked_until[reader_id]
+        # An ended pass is refused by its window, so its use count and passage can go.
+        for pass_id, until in list(self.pass_expiry.items()):
+            if until <= at:
+                del self.pass_expiry[pass_id]
+                self.pass_uses.pop(pass_id, None)
+                self.passages.pop(f"pass:{pass_id}", None)
         # A step this old is outside the skew window anyway, so it cannot be replayed.
         oldest = int(at) // self.policy.token_step_seconds - self.policy.token_skew_steps
         for credential_id, step in list(self.mobile_steps.items()):
@@ -136,6 +146,7 @@ class AccessMemory:
             "keypad_locked_until": dict(self.keypad_locked_until),
             "mobile_steps": dict(self.mobile_steps),
             "pass_uses": dict(self.pass_uses),
+            "pass_expiry": dict(self.pass_expiry),
             "passages": {
                 key: {"direction": p.direction.value, "at": p.at, "gate_id": p.gate_id}
                 for key, p in self.passages.items()
@@ -161,6 +172,7 @@ class AccessMemory:
                 },
                 mobile_steps={str(c): int(s) for c, s in data["mobile_steps"].items()},
                 pass_uses={str(p): int(n) for p, n in data["pass_uses"].items()},
+                pass_expiry={str(p): float(t) for p, t in data.get("pass_expiry", {}).items()},
                 passages={
                     str(k): Passage(Direction(v["direction"]), float(v["at"]), str(v["gate_id"]))
                     for k, v in data["passages"].items()

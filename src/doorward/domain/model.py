@@ -225,3 +225,5 @@ class Decision:
     extra: dict[str, str] = field(default_factory=dict)
     # Set on decisions at gates that enforce anti-passback, so memory records the passage.
     antipassback_direction: Direction | None = None
+    # Set on granted pass decisions, so memory can forget a pass's use count once it ends.
+    pass_valid_until: datetime | None = None
