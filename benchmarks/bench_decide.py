@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
 import statistics
@@ -138,6 +139,7 @@ def main() -> None:
     parser.add_argument("--signed-calls", type=int, default=5_000)
     args = parser.parse_args()
 
+    load_start = round(os.getloadavg()[0], 2)
     process = psutil.Process()
     rss_start = process.memory_info().rss
     keys = HubKeys.generate()
@@ -215,6 +217,8 @@ def main() -> None:
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "machine": f"{platform.machine()}, {psutil.cpu_count()} cpu",
+        # The machine is shared: a busy one widens p99s, so say how busy it was.
+        "load_average_1min": {"start": load_start, "end": round(os.getloadavg()[0], 2)},
         "credentials": args.credentials,
         "passes": args.passes,
         "snapshot_build_seconds": round(build_seconds, 2),
@@ -251,6 +255,7 @@ def main() -> None:
             f"{row['max_us']:>9.1f} {row['per_second']:>9,}"
         )
     print("ratios:", report["ratios"])
+    print("load average (1 min):", report["load_average_1min"])
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {RESULTS}")

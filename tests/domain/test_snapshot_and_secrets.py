@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
 import pytest
 
@@ -36,6 +37,8 @@ def test_indexes_map_cards_pins_and_code_digests_to_ids() -> None:
         ({"credentials": [replace(pin_credential(), pin_hash="")]}, "no PIN"),
         ({"pass_code_digests": {"ghost": "d"}}, "unknown pass"),
         ({"schedules": [Schedule("s", (WeeklyWindow(9, 0, 1),))]}, "weekday"),
+        ({"credentials": [card_credential(valid_until=datetime(2030, 1, 1))]}, "timezone"),
+        ({"passes": [pass_grant(valid_from=datetime(2026, 3, 4))]}, "timezone"),
     ],
 )
 def test_bad_snapshots_are_refused_before_reaching_a_gate(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import TypeVar
 
 from doorward.domain.keys import PUBLIC_KEY_BYTES
@@ -52,6 +53,7 @@ def build_snapshot(
     cards: dict[tuple[str, str], str] = {}
     pins: dict[str, str] = {}
     for cred in credential_map.values():
+        _require_aware(cred.valid_from, cred.valid_until, f"credential {cred.id}")
         if cred.schedule_id is not None and cred.schedule_id not in schedule_map:
             raise InvalidInput(
                 f"credential {cred.id} names unknown schedule {cred.schedule_id}", hint=_REBUILD
@@ -64,6 +66,9 @@ def build_snapshot(
             if not cred.pin_id or not cred.pin_hash:
                 raise InvalidInput(f"PIN credential {cred.id} has no PIN id/hash", hint=_REBUILD)
             _add_unique(pins, cred.pin_id, cred.id, "PIN id")
+
+    for grant in pass_map.values():
+        _require_aware(grant.valid_from, grant.valid_until, f"pass {grant.id}")
 
     pass_codes: dict[str, str] = {}
     for pass_id, digest in pass_code_digests.items():
@@ -97,6 +102,13 @@ def _by_id(items: Iterable[_Record], what: str) -> dict[str, _Record]:
     for item in items:
         _add_unique(result, item.id, item, f"{what} id")
     return result
+
+
+def _require_aware(start: datetime | None, end: datetime | None, what: str) -> None:
+    # decide() compares these with an aware "now": a naive one would raise at the gate.
+    for moment in (start, end):
+        if moment is not None and moment.tzinfo is None:
+            raise InvalidInput(f"{what} has a validity time without a timezone", hint=_REBUILD)
 
 
 def _add_unique(index: dict[_K, _V], key: _K, value: _V, what: str) -> None:
