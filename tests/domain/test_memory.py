@@ -118,3 +118,13 @@ def test_policy_rejects_nonsense() -> None:
     with pytest.raises(InvalidInput, match="pin_lockout_seconds"):
         AccessPolicy(pin_lockout_seconds=0)
     assert AccessPolicy(token_skew_steps=0).token_skew_steps == 0
+
+
+def test_prune_keeps_the_count_of_a_pass_the_hub_extended(keys: HubKeys) -> None:
+    memory, _ = busy_memory(keys)
+    extended = pass_grant(max_uses=1, valid_until=NOW + timedelta(days=2))
+    later = NOW + timedelta(days=1)
+    memory.prune(later, snapshot_of(passes=[extended]))
+    assert memory.pass_uses == {"v1": 1}
+    memory.prune(NOW + timedelta(days=2), snapshot_of(passes=[extended]))
+    assert memory.pass_uses == {}

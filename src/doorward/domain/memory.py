@@ -17,7 +17,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from doorward.domain.model import AccessRequest, CredentialKind, Decision, Direction, Outcome
+from doorward.domain.model import (
+    AccessRequest,
+    CredentialKind,
+    Decision,
+    Direction,
+    Outcome,
+    Snapshot,
+)
 from doorward.errors import InvalidInput
 
 __all__ = ["MEMORY_FORMAT", "AccessMemory", "AccessPolicy", "Passage"]
@@ -110,8 +117,10 @@ class AccessMemory:
             self.keypad_locked_until[reader_id] = at + self.policy.pin_lockout_seconds
             failures.clear()
 
-    def prune(self, now: datetime) -> None:
-        """Forget what can no longer matter: old failures, ended lockouts, stale steps."""
+    def prune(self, now: datetime, snapshot: Snapshot | None = None) -> None:
+        """Forget what can no longer matter: old failures, ended lockouts, stale steps,
+        ended passes. Pass the current snapshot so a pass the hub has since extended keeps
+        its use count."""
         at = now.timestamp()
         window = self.policy.pin_failure_window_seconds
         for reader_id in list(self.keypad_failures):
@@ -125,6 +134,10 @@ class AccessMemory:
                 del self.keypad_locked_until[reader_id]
         # An ended pass is refused by its window, so its use count and passage can go.
         for pass_id, until in list(self.pass_expiry.items()):
+            latest = snapshot.passes.get(pass_id) if snapshot is not None else None
+            if latest is not None:
+                until = max(until, latest.valid_until.timestamp())
+                self.pass_expiry[pass_id] = until
             if until <= at:
                 del self.pass_expiry[pass_id]
                 self.pass_uses.pop(pass_id, None)
