@@ -23,6 +23,7 @@ from .helpers import CachingFaceEngine
 _DEFAULT_FACES = Path(__file__).resolve().parents[2] / ".." / "shared" / "faces"
 SHARED_FACES = Path(os.environ.get("DOORWARD_FACES_DIR", _DEFAULT_FACES)).resolve()
 
+
 @pytest.fixture(scope="session")
 def faces_dir() -> Path:
     if not (SHARED_FACES / "people").is_dir():
@@ -60,4 +61,3 @@ def engine() -> CachingFaceEngine:
 def person_photos(people: dict[str, list[Path]]) -> dict[str, list[str]]:
     """``{person: ["personNN/imgK.jpg", ...]}`` in a stable order."""
     return {p: [f"{p}/{path.name}" for path in paths] for p, paths in people.items()}
-

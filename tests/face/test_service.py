@@ -91,9 +91,7 @@ def test_the_template_is_per_credential(
         service.verify("subj-a", "card-2", [photo(GENUINE[0])], enrolled)
 
 
-def test_a_stolen_database_yields_no_usable_template(
-    db: Database, enrolled: bytes
-) -> None:
+def test_a_stolen_database_yields_no_usable_template(db: Database, enrolled: bytes) -> None:
     with db.read() as session:
         row = session.scalars(select(FaceTemplateRow)).one()
         stolen = SealedTemplate(bytes(row.ciphertext), bytes(row.salt), bytes(row.nonce))
@@ -145,6 +143,11 @@ def test_the_service_offers_no_one_to_many_api() -> None:
     forbidden = ("identify", "search", "list", "all", "match_any", "nearest", "find")
     assert not [name for name in public if any(word in name for word in forbidden)]
     assert public == {
-        "active_consent", "delete_template", "enrol", "purge_unused",
-        "record_consent", "verify", "withdraw_consent",
+        "active_consent",
+        "delete_template",
+        "enrol",
+        "purge_unused",
+        "record_consent",
+        "verify",
+        "withdraw_consent",
     }

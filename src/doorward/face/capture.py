@@ -108,9 +108,7 @@ def face_sharpness(image: Frame, box: Box) -> float:
         dtype=np.uint8,
     )
     g = grey(resized)
-    laplacian = (
-        g[:-2, 1:-1] + g[2:, 1:-1] + g[1:-1, :-2] + g[1:-1, 2:] - 4.0 * g[1:-1, 1:-1]
-    )
+    laplacian = g[:-2, 1:-1] + g[2:, 1:-1] + g[1:-1, :-2] + g[1:-1, 2:] - 4.0 * g[1:-1, 1:-1]
     return float(laplacian.var())
 
 

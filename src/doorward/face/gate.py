@@ -36,9 +36,7 @@ class GateFaceDecision:
     face: FaceResult | None
 
 
-def pick_verification_frames(
-    observations: Sequence[FaceObservation], count: int = 3
-) -> list[int]:
+def pick_verification_frames(observations: Sequence[FaceObservation], count: int = 3) -> list[int]:
     """Indexes of the most frontal frames, spread over the clip (one per equal slice)."""
     frontal = [
         (i, abs(pose_of(o.landmarks).yaw))

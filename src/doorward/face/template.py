@@ -76,8 +76,7 @@ def _associated_data(subject: str, credential_id: str) -> bytes:
 def _key(unlock_secret: bytes, salt: bytes) -> bytes:
     if len(unlock_secret) != UNLOCK_SECRET_BYTES:
         raise InvalidInput(
-            f"the face unlock secret must be {UNLOCK_SECRET_BYTES} bytes, "
-            f"got {len(unlock_secret)}",
+            f"the face unlock secret must be {UNLOCK_SECRET_BYTES} bytes, got {len(unlock_secret)}",
             hint="present the secret issued with the credential (doorward.face.new_unlock_secret)",
         )
     # HKDF suffices: the secret is 256 random bits, not a password, so no slow hash is needed.
