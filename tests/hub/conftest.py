@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 
 with warnings.catch_warnings():
     # Starlette warns once, at import, that it prefers httpx2; the client works the same.
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
+from doorward.domain.model import GateKind
 from doorward.hub.app import create_app
 from doorward.hub.schemas import GateCreate, PersonCreate, UnitCreate
 from doorward.hub.services import accounts, gates, people
@@ -39,6 +41,13 @@ class World:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
 
+@pytest.fixture(autouse=True)
+def _cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real argon2id, at the lowest cost: the tests check behaviour, not hash strength."""
+    monkeypatch.setattr(accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024,
+                                                            parallelism=1))
+
+
 @pytest.fixture
 def hub_settings(tmp_path: Path) -> Settings:
     return Settings(environment="test", data_dir=tmp_path / "data", site_id="site-t")
@@ -61,7 +70,8 @@ def world(client: TestClient) -> World:
     accounts.create_user(ctx, "admin", PASSWORD, "admin")
     accounts.create_user(ctx, "guard", PASSWORD, "guard")
     accounts.create_user(ctx, "ana", PASSWORD, "resident", resident.id)
-    gates.create_gate(ctx, SYSTEM, GateCreate(id="main", name="Main turnstile", kind="turnstile"))
+    turnstile = GateCreate(id="main", name="Main turnstile", kind=GateKind.TURNSTILE)
+    gates.create_gate(ctx, SYSTEM, turnstile)
     gates.create_gate(ctx, SYSTEM, GateCreate(id="pool", name="Pool door"))
     tokens = {}
     for role, username in (("admin", "admin"), ("guard", "guard"), ("resident", "ana")):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from doorward.domain.pseudonym import subject_id
@@ -126,13 +126,15 @@ def erase_person(ctx: HubContext, actor: AuthUser, person_id: str) -> None:
         version = bump_version(session, ctx.site_id)
         for cred in creds.all():
             tombstone(session, ctx.site_id, "credential", cred.id, version)
-            session.delete(cred)
-        for user in session.scalars(select(UserRow).where(UserRow.person_id == person_id)).all():
-            session.delete(user)
-        mapping = session.get(SubjectMapRow, person_id)
-        if mapping is not None:
-            session.delete(mapping)
-        session.delete(row)
+        # Explicit statements in dependency order: the ORM does not know these tables' links.
+        for table, column in (
+            (CredentialRow, CredentialRow.person_id),
+            (UserRow, UserRow.person_id),
+            (SubjectMapRow, SubjectMapRow.person_id),
+            (PersonRow, PersonRow.id),
+        ):
+            session.execute(delete(table).where(column == person_id))
+        session.expunge(row)
         # The audit entry keeps the now-unresolvable pseudonym, never the name.
         audit(session, actor=actor.username, action="person.erase", subject=subject)
 
