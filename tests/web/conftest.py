@@ -30,6 +30,7 @@ from doorward.settings import Settings
 
 PASSWORD = "correct horse battery"
 SETUP = AuthUser(id="setup", username="test-setup", role="admin", person_id=None)
+CARD_FORMAT = "H10301"
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -86,6 +87,9 @@ def _seed(ctx: HubContext) -> tuple[str, str, list[str]]:
         person = people.create_person(ctx, SETUP, PersonCreate(name=name, unit_id=unit.id))
         credentials.issue_credential(ctx, SETUP, CredentialIssue(
             person_id=person.id, kind=CredentialKind.MOBILE.value))  # type: ignore[arg-type]
+        credentials.issue_credential(ctx, SETUP, CredentialIssue(
+            person_id=person.id, kind=CredentialKind.CARD.value,  # type: ignore[arg-type]
+            card_format=CARD_FORMAT, card_number=f"{len(persons) + 1:06X}"))
         persons.append(person.id)
     accounts.create_user(ctx, "admin", PASSWORD, "admin")
     accounts.create_user(ctx, "guard", PASSWORD, "guard")

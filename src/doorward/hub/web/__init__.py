@@ -1,4 +1,5 @@
-"""Server-rendered pages: login, guard console, admin area, resident portal, charts.
+"""Server-rendered pages: login, guard console, admin area, resident portal, charts, and
+the guest's pass page.
 
 FastAPI + Jinja2 + a vendored htmx, no build step. Pages call the hub's services (and, for
 what those lack, the small services in this package); they never run queries themselves.
@@ -16,13 +17,13 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from starlette.staticfiles import StaticFiles
 
-from doorward.hub.web import admin, auth_pages, charts, console, portal
+from doorward.hub.web import admin, auth_pages, charts, console, portal, visit
 from doorward.hub.web.rendering import STATIC_DIR
 
 __all__ = ["install", "mount_static", "router"]
 
 router = APIRouter(include_in_schema=False)
-for _area in (auth_pages, console, charts, admin, portal):
+for _area in (auth_pages, console, charts, admin, portal, visit):
     router.include_router(_area.router)
 
 

@@ -35,7 +35,8 @@ def _mobile_key(page: Page) -> dict[str, object] | None:
         token = credentials.mobile_token_for(page.hub, page.auth_user)
     except (NotFound, InvalidInput, DoorwardError):
         return None
-    svg = segno.make(token.token, error="m").svg_inline(scale=4, title="Mobile key QR code")
+    svg = segno.make(token.token, error="m").svg_inline(scale=4, omitsize=True,
+                                                title="Mobile key QR code")
     return {"svg": svg, "step": token.step, "valid_for": token.valid_for_seconds}
 
 
