@@ -14,6 +14,8 @@ The edge calls this only when an access decision has ``needs_face`` (the credent
     decision = GateFaceCheck(service).decide(
         subject, credential_id, clip_frames, clip_times, secret, challenge
     )                                              # -> GateFaceDecision(granted, reason, ...)
+    # or, as the camera films:  clip = gate.start(challenge); clip.add(frame, t) ...;
+    #                           decision = clip.finish(subject, credential_id, secret)
 
     service.withdraw_consent(subject)              # deletes every template of the subject
 
@@ -29,7 +31,7 @@ from doorward.face.calibrate import default_threshold
 from doorward.face.capture import CapturePolicy, check_capture
 from doorward.face.consensus import FaceResult
 from doorward.face.embed import FaceEngine, distance
-from doorward.face.gate import GateFaceCheck, GateFaceDecision
+from doorward.face.gate import FaceClip, GateFaceCheck, GateFaceDecision
 from doorward.face.liveness import (
     Action,
     Challenge,
@@ -48,6 +50,7 @@ __all__ = [
     "Challenge",
     "ChallengeResponseLiveness",
     "ConsentRecord",
+    "FaceClip",
     "FaceEngine",
     "FaceObservation",
     "FaceResult",

@@ -23,7 +23,7 @@ from doorward.face.liveness import (
 )
 from doorward.face.service import FaceService
 
-__all__ = ["GateFaceCheck", "GateFaceDecision", "pick_verification_frames"]
+__all__ = ["FaceClip", "GateFaceCheck", "GateFaceDecision", "pick_verification_frames"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +67,10 @@ class GateFaceCheck:
         self.liveness = liveness or ChallengeResponseLiveness()
         self.verification_frames = verification_frames
 
+    def start(self, challenge: Challenge) -> FaceClip:
+        """Begin a clip: feed frames with ``add`` as they are filmed, then ``finish``."""
+        return FaceClip(self, challenge)
+
     def decide(
         self,
         subject: str,
@@ -76,27 +80,61 @@ class GateFaceCheck:
         unlock_secret: bytes,
         challenge: Challenge,
     ) -> GateFaceDecision:
-        """Check the challenge over the clip, then verify k of n frontal frames."""
+        """Check the challenge over a whole clip, then verify k of n frontal frames."""
         if len(frames) != len(timestamps):
             raise InvalidInput(
                 f"{len(frames)} frames but {len(timestamps)} timestamps",
                 hint="give one capture time per frame",
             )
-        observations: list[FaceObservation] = []
-        previous: FaceObservation | None = None
+        clip = self.start(challenge)
+        for frame, t in zip(frames, timestamps, strict=True):
+            clip.add(frame, t)
+        return clip.finish(subject, credential_id, unlock_secret)
+
+
+class FaceClip:
+    """One challenge clip, observed frame by frame while it is filmed.
+
+    Landmarks are found as each frame arrives (cheap tracking), so after the last frame only
+    the challenge check and the verification of a few frames remain. Frames are held in
+    memory until ``finish`` and then dropped.
+    """
+
+    def __init__(self, check: GateFaceCheck, challenge: Challenge) -> None:
+        self._check = check
+        self.challenge = challenge
+        self._frames: list[Frame] = []
+        self.observations: list[FaceObservation] = []
+        self._refusal: str | None = None
+
+    def add(self, frame: Frame, t: float) -> None:
+        if self._refusal is not None:
+            return
+        previous = self.observations[-1] if self.observations else None
         try:
-            for frame, t in zip(frames, timestamps, strict=True):
-                previous = observe(self.service.engine, frame, t, previous)
-                observations.append(previous)
+            observation = observe(self._check.service.engine, frame, t, previous)
         except CaptureRejected as exc:
-            live = LivenessResult(False, exc.message)
-            return GateFaceDecision(False, f"liveness failed: {exc.message}", live, None)
-        live = self.liveness.check(challenge, observations)
+            self._refusal = exc.message
+            return
+        self._frames.append(frame)
+        self.observations.append(observation)
+
+    def finish(self, subject: str, credential_id: str, unlock_secret: bytes) -> GateFaceDecision:
+        try:
+            return self._decide(subject, credential_id, unlock_secret)
+        finally:
+            self._frames.clear()
+
+    def _decide(self, subject: str, credential_id: str, unlock_secret: bytes) -> GateFaceDecision:
+        if self._refusal is not None:
+            live = LivenessResult(False, self._refusal)
+            return GateFaceDecision(False, f"liveness failed: {self._refusal}", live, None)
+        live = self._check.liveness.check(self.challenge, self.observations)
         if not live.passed:
             return GateFaceDecision(False, f"liveness failed: {live.reason}", live, None)
-        chosen = pick_verification_frames(observations, self.verification_frames)
-        result = self.service.verify(
-            subject, credential_id, [frames[i] for i in chosen], unlock_secret
+        chosen = pick_verification_frames(self.observations, self._check.verification_frames)
+        result = self._check.service.verify(
+            subject, credential_id, [self._frames[i] for i in chosen], unlock_secret
         )
         if not result.matched:
             return GateFaceDecision(False, f"face did not match: {result.reason}", live, result)
