@@ -1,6 +1,6 @@
 """Web fixtures: the real hub (API + pages) served by uvicorn on a free 127.0.0.1 port, in a
-background thread, against a temporary SQLite data folder seeded with a community; logins for
-each role; and Debian's Chromium driven by Playwright.
+background thread, against a temporary SQLite data folder seeded with the demo community
+(``doorward.sim.community``) and its three logins; and Debian's Chromium driven by Playwright.
 
 Pages are tested over real HTTP (httpx) and in a real browser, never through a test client.
 """
@@ -18,19 +18,15 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from sqlalchemy import select
 
-from doorward.domain.model import CredentialKind, GateKind
 from doorward.hub import web
 from doorward.hub.app import create_app
-from doorward.hub.schemas import CredentialIssue, GateCreate, PersonCreate, UnitCreate
-from doorward.hub.services import accounts, credentials, gates, people
-from doorward.hub.services.accounts import AuthUser
 from doorward.hub.services.context import HubContext
 from doorward.settings import Settings
+from doorward.sim.community import DEMO_USERNAMES, DOOR_GATE, ENTRY_GATE, build_community
+from doorward.store.models import CredentialRow, PersonRow, UnitRow, UserRow
 
-PASSWORD = "correct horse battery"
-SETUP = AuthUser(id="setup", username="test-setup", role="admin", person_id=None)
-CARD_FORMAT = "H10301"
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -41,25 +37,50 @@ CHROMIUM_ARGS = [
 
 
 @dataclass
+class Resident:
+    """The demo community's resident login and what the tests need to know about them."""
+
+    person_id: str
+    name: str
+    unit: str
+    card_format: str
+    card_number: str
+
+
+@dataclass
 class LiveHub:
     base_url: str
     ctx: HubContext
-    usernames: dict[str, str]  # role -> username
-    resident_person_id: str
-    other_person_id: str
-    gate_ids: list[str] = field(default_factory=list)
+    passwords: dict[str, str]  # role -> password; the usernames are the role names
+    resident: Resident
+    entry_gate: str = ENTRY_GATE
+    door_gate: str = DOOR_GATE
+    _api_tokens: dict[str, str] = field(default_factory=dict)
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.base_url, follow_redirects=False, timeout=10)
+
+    def username(self, role: str) -> str:
+        return DEMO_USERNAMES[role]
 
     def login(self, client: httpx.Client, role: str) -> None:
         """Log in through the login form, as a browser would (CSRF token included)."""
         form = client.get("/login")
         response = client.post("/login", data={
-            "username": self.usernames[role], "password": PASSWORD,
+            "username": self.username(role), "password": self.passwords[role],
             "csrf_token": csrf_of(form.text),
         })
         assert response.status_code == 303, response.text
+
+    def api_token(self, role: str) -> str:
+        """A bearer token from the API's login, made once (logins are rate-limited)."""
+        if role not in self._api_tokens:
+            with self.client() as client:
+                response = client.post("/api/v1/auth/login", json={
+                    "username": self.username(role), "password": self.passwords[role]})
+                assert response.status_code == 200, response.text
+                self._api_tokens[role] = str(response.json()["token"])
+        return self._api_tokens[role]
 
 
 def csrf_of(html: str) -> str:
@@ -76,30 +97,24 @@ def _free_port() -> int:
         return port
 
 
-def _seed(ctx: HubContext) -> tuple[str, str, list[str]]:
-    """A small community: two gates, units, residents with keys, and the three logins."""
-    gates.create_gate(ctx, SETUP, GateCreate(id="main", name="Main turnstile",
-                                             kind=GateKind.TURNSTILE))
-    gates.create_gate(ctx, SETUP, GateCreate(id="garden", name="Garden door"))
-    persons = []
-    for label, name in (("4B", "Ana Example"), ("7A", "Bruno Sample"), ("2C", "Chen Demo")):
-        unit = people.create_unit(ctx, SETUP, UnitCreate(label=label))
-        person = people.create_person(ctx, SETUP, PersonCreate(name=name, unit_id=unit.id))
-        credentials.issue_credential(ctx, SETUP, CredentialIssue(
-            person_id=person.id, kind=CredentialKind.MOBILE.value))  # type: ignore[arg-type]
-        credentials.issue_credential(ctx, SETUP, CredentialIssue(
-            person_id=person.id, kind=CredentialKind.CARD.value,  # type: ignore[arg-type]
-            card_format=CARD_FORMAT, card_number=f"{len(persons) + 1:06X}"))
-        persons.append(person.id)
-    accounts.create_user(ctx, "admin", PASSWORD, "admin")
-    accounts.create_user(ctx, "guard", PASSWORD, "guard")
-    accounts.create_user(ctx, "ana", PASSWORD, "resident", persons[0])
-    accounts.create_user(ctx, "bruno", PASSWORD, "resident", persons[1])
-    return persons[0], persons[1], ["main", "garden"]
+def _resident(ctx: HubContext, person_id: str) -> Resident:
+    with ctx.db.read() as session:
+        person = session.get(PersonRow, person_id)
+        assert person is not None and person.unit_id is not None
+        unit = session.get(UnitRow, person.unit_id)
+        card = session.scalars(
+            select(CredentialRow).where(CredentialRow.person_id == person_id,
+                                        CredentialRow.kind == "card",
+                                        CredentialRow.revoked.is_(False))
+        ).first()
+        assert unit is not None and card is not None and card.card_number
+        return Resident(person_id, person.name, unit.label, card.card_format or "",
+                        card.card_number)
 
 
 @pytest.fixture(scope="session")
 def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
+    """The hub with its pages, serving the demo community from a temporary SQLite folder."""
     port = _free_port()
     data_dir = tmp_path_factory.mktemp("hub-data")
     settings = Settings(environment="test", data_dir=data_dir, site_id="site-web", port=port)
@@ -116,13 +131,15 @@ def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
             raise RuntimeError("the hub did not start")
         time.sleep(0.05)
     ctx: HubContext = app.state.hub
-    resident, other, gate_ids = _seed(ctx)
+    community = build_community(ctx)
+    passwords = {login.role: login.password for login in community.logins}
+    with ctx.db.read() as session:
+        resident_id = session.scalar(
+            select(UserRow.person_id).where(UserRow.username == DEMO_USERNAMES["resident"]))
+    assert resident_id is not None
     try:
-        yield LiveHub(
-            base_url=f"http://127.0.0.1:{port}", ctx=ctx,
-            usernames={"admin": "admin", "guard": "guard", "resident": "ana"},
-            resident_person_id=resident, other_person_id=other, gate_ids=gate_ids,
-        )
+        yield LiveHub(base_url=f"http://127.0.0.1:{port}", ctx=ctx, passwords=passwords,
+                      resident=_resident(ctx, resident_id))
     finally:
         server.should_exit = True
         thread.join(timeout=15)

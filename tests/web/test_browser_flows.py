@@ -15,10 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from doorward.hub.services import credentials
-from doorward.hub.services.accounts import AuthUser
-
-from .conftest import CARD_FORMAT, PASSWORD, LiveHub, shoot
+from .conftest import LiveHub, shoot
 
 pytestmark = pytest.mark.browser
 
@@ -37,8 +34,8 @@ def browser_pages(chromium: Any, live_hub: LiveHub) -> Iterator[Any]:
         page = context.new_page()
         page.set_default_timeout(LIVE_TIMEOUT_MS)
         page.goto("/login")
-        page.get_by_label("Username").fill(live_hub.usernames[role])
-        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_label("Username").fill(live_hub.username(role))
+        page.get_by_label("Password").fill(live_hub.passwords[role])
         page.get_by_role("button", name="Log in").click()
         page.wait_for_load_state()
         return page
@@ -48,17 +45,9 @@ def browser_pages(chromium: Any, live_hub: LiveHub) -> Iterator[Any]:
         context.close()
 
 
-def _api_token(live_hub: LiveHub, role: str) -> str:
-    with live_hub.client() as client:
-        response = client.post("/api/v1/auth/login", json={
-            "username": live_hub.usernames[role], "password": PASSWORD})
-        assert response.status_code == 200, response.text
-        return str(response.json()["token"])
-
-
 def _decide(live_hub: LiveHub, gate: str, body: dict[str, str]) -> dict[str, Any]:
     """Present a credential at the simulated gate through the hub's decide API."""
-    headers = {"Authorization": f"Bearer {_api_token(live_hub, 'guard')}"}
+    headers = {"Authorization": f"Bearer {live_hub.api_token('guard')}"}
     with httpx.Client(base_url=live_hub.base_url, timeout=10) as client:
         response = client.post(f"/api/v1/gates/{gate}/decide", json=body, headers=headers)
         assert response.status_code == 200, response.text
@@ -66,18 +55,11 @@ def _decide(live_hub: LiveHub, gate: str, body: dict[str, str]) -> dict[str, Any
         return result
 
 
-def _resident_badges_in(live_hub: LiveHub, gate: str = "garden") -> dict[str, Any]:
-    """Ana presents her card (seeded as card number 000001)."""
-    return _decide(live_hub, gate, {"kind": "card", "card_format": CARD_FORMAT,
-                                    "card_number": "000001"})
-
-
-def _resident_walks_in(live_hub: LiveHub) -> dict[str, Any]:
-    """Ana shows her rotating mobile key at the main turnstile."""
-    ana = AuthUser(id="ana", username="ana", role="resident",
-                   person_id=live_hub.resident_person_id)
-    token = credentials.mobile_token_for(live_hub.ctx, ana)
-    return _decide(live_hub, "main", {"kind": "mobile", "token": token.token})
+def _resident_badges_in(live_hub: LiveHub, gate: str) -> dict[str, Any]:
+    """The demo resident presents their card."""
+    card = live_hub.resident
+    return _decide(live_hub, gate, {"kind": "card", "card_format": card.card_format,
+                                    "card_number": card.card_number})
 
 
 def test_a_guest_invited_in_the_portal_is_let_in_and_the_guard_sees_it_live(
@@ -87,18 +69,18 @@ def test_a_guest_invited_in_the_portal_is_let_in_and_the_guard_sees_it_live(
     guard.goto("/console")
     guard.wait_for_selector("[data-sse-url][data-connected='true']")
 
-    resident = browser_pages("resident", width=420)  # a phone-sized screen
-    resident.goto("/portal")
-    assert resident.locator("#mobile-key svg").count() == 1  # the rotating key's QR, inline
-    resident.get_by_label("Guest's given name (or courier)").fill("Zoe")
-    resident.get_by_label("Number of entries allowed").fill("2")
-    resident.get_by_role("button", name="Create pass").click()
-    code = resident.locator("#short-code").inner_text().strip()
+    portal = browser_pages("resident", width=420)  # a phone-sized screen
+    portal.goto("/portal")
+    assert portal.locator("#mobile-key svg").count() == 1  # the rotating key's QR, inline
+    portal.get_by_label("Guest's given name (or courier)").fill("Zoe")
+    portal.get_by_label("Number of entries allowed").fill("2")
+    portal.get_by_role("button", name="Create pass").click()
+    code = portal.locator("#short-code").inner_text().strip()
     assert len(code) >= 6
-    assert resident.locator("#issued-pass svg").count() == 1
-    link = resident.get_by_label("Shareable link").input_value()
+    assert portal.locator("#issued-pass svg").count() == 1
+    link = portal.get_by_label("Shareable link").input_value()
     assert "/visit/" in link
-    shoot(resident, "portal-pass-issued-phone")
+    shoot(portal, "portal-pass-issued-phone")
 
     # The guest opens the shared link, without any account, and gets the QR code.
     guest_context = chromium.new_context(viewport={"width": 390, "height": 800})
@@ -117,14 +99,15 @@ def test_a_guest_invited_in_the_portal_is_let_in_and_the_guard_sees_it_live(
         guest_context.close()
 
     # The guest types the short code at the simulated gate.
-    decision = _decide(live_hub, "main", {"kind": "visitor_pass", "pass_code": code})
+    decision = _decide(live_hub, live_hub.entry_gate, {"kind": "visitor_pass", "pass_code": code})
     assert decision["granted"], decision
 
     # The guard sees it without reloading: the visitor by given name and host unit, only.
-    row = guard.locator("#event-rows tr", has_text="visitor Zoe (unit 4B)").first
+    resident = live_hub.resident
+    row = guard.locator("#event-rows tr", has_text=f"visitor Zoe (unit {resident.unit})").first
     row.wait_for()
     assert "granted" in row.inner_text()
-    assert "Ana" not in guard.locator("#event-rows").inner_text()
+    assert resident.name not in guard.locator("#event-rows").inner_text()
 
     # Second use, from the console's check-in form; the pass allows two entries.
     guard.get_by_label("Pass code (type it, or scan the QR)").fill(code)
@@ -135,18 +118,19 @@ def test_a_guest_invited_in_the_portal_is_let_in_and_the_guard_sees_it_live(
     guard.get_by_role("button", name="Check in").click()
     assert "Visitor refused" in guard.locator(".flash.error").inner_text()
 
-    # A resident's own entry appears as "resident", never by name.
+    # A resident's own entry appears live as "resident", never by name.
     guard.goto("/console")
     guard.wait_for_selector("[data-sse-url][data-connected='true']")
-    _resident_walks_in(live_hub)
-    resident_row = guard.locator("#event-rows tr", has_text="mobile").first
+    assert _resident_badges_in(live_hub, live_hub.door_gate)["granted"]
+    resident_row = guard.locator(f"#event-rows tr.fresh[data-gate='{live_hub.door_gate}']").first
     resident_row.wait_for()
     assert resident_row.locator("td.who").inner_text() == "resident"
+    assert resident.name not in guard.locator("#event-rows").inner_text()
     shoot(guard, "console")
 
 
 def test_the_resident_exports_their_data_as_json(browser_pages: Any, live_hub: LiveHub) -> None:
-    assert _resident_badges_in(live_hub, "main")["granted"]
+    assert _resident_badges_in(live_hub, live_hub.entry_gate)["granted"]
     resident = browser_pages("resident")
     resident.goto("/portal/my-data")
     assert resident.locator("#my-entries tbody tr").count() >= 1
@@ -156,22 +140,26 @@ def test_the_resident_exports_their_data_as_json(browser_pages: Any, live_hub: L
     path = download_info.value.path()
     text = path.read_text(encoding="utf-8")
     data = json.loads(text)
-    assert data["person"]["name"] == "Ana Example"
-    assert data["person"]["unit"] == "4B"
-    assert any(e["gate_id"] == "main" and e["outcome"] == "granted" for e in data["entries"])
-    assert {c["kind"] for c in data["credentials"]} == {"mobile", "card"}
+    resident = live_hub.resident
+    assert data["person"]["name"] == resident.name
+    assert data["person"]["unit"] == resident.unit
+    assert any(e["gate_id"] == live_hub.entry_gate and e["outcome"] == "granted"
+               for e in data["entries"])
+    assert "card" in {c["kind"] for c in data["credentials"]}
+    assert resident.card_number not in text  # only its last four digits
     assert "$argon2" not in text and "pin_hash" not in text
 
 
 def test_a_guard_needs_a_stated_purpose_to_see_who_is_behind_an_event(
     browser_pages: Any, live_hub: LiveHub
 ) -> None:
-    entered = _resident_badges_in(live_hub)
+    entered = _resident_badges_in(live_hub, live_hub.door_gate)
     assert entered["granted"], entered
+    name, unit = live_hub.resident.name, live_hub.resident.unit
     guard = browser_pages("guard")
     guard.goto("/console")
-    # Newest first: the first row at the garden door is Ana's card.
-    newest = guard.locator("#event-rows tr[data-gate='garden']").first
+    # Newest first: the first row at the garden door is the resident's card.
+    newest = guard.locator(f"#event-rows tr[data-gate='{live_hub.door_gate}']").first
     assert newest.locator("td.who").inner_text() == "resident"
     newest.get_by_role("link", name="Break-glass lookup").click()
     guard.wait_for_url("**/console/lookup?event_id=*")
@@ -179,17 +167,17 @@ def test_a_guard_needs_a_stated_purpose_to_see_who_is_behind_an_event(
     # No purpose: refused, and no name on the page.
     guard.get_by_role("button", name="Reveal who it was").click()
     assert "needs a stated purpose" in guard.locator(".flash.error").inner_text()
-    assert "Ana Example" not in guard.content()
+    assert name not in guard.content()
     # A too-short purpose is refused too.
     guard.get_by_label("Purpose (at least 10 characters)").fill("because")
     guard.get_by_role("button", name="Reveal who it was").click()
-    assert "Ana Example" not in guard.content()
+    assert name not in guard.content()
 
     purpose = "Door forced at 14:02, checking who entered just before"
     guard.get_by_label("Purpose (at least 10 characters)").fill(purpose)
     guard.get_by_role("button", name="Reveal who it was").click()
     result = guard.locator("#lookup-result").inner_text()
-    assert "Ana Example" in result and "4B" in result
+    assert name in result and unit in result
     shoot(guard, "console-break-glass")
 
     # The resident sees that read, by whom and why.

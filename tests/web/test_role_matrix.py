@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from .conftest import PASSWORD, LiveHub, csrf_of
+from .conftest import LiveHub, csrf_of
 
 ROLES = ("anonymous", "resident", "guard", "admin")
 LOGIN = 303  # anonymous visitors of a protected page are sent to the login page
@@ -117,7 +117,8 @@ def test_a_token_from_another_session_does_not_work(
     guard_token = csrf_of(clients["guard"].get("/console").text)
     # The admin's own cookie with the guard's token: bound to another session, so refused.
     response = clients["admin"].post("/console/gates/open",
-                                     data={"csrf_token": guard_token, "gate_id": "main",
+                                     data={"csrf_token": guard_token,
+                                           "gate_id": live_hub.entry_gate,
                                            "reason": "testing a stolen token"})
     assert response.status_code == 403
 
@@ -129,7 +130,8 @@ def test_pages_carry_security_headers_and_cookies_are_httponly(live_hub: LiveHub
         assert page.headers["x-frame-options"] == "DENY"
         assert "httponly" in page.headers["set-cookie"].lower()
         assert "samesite=strict" in page.headers["set-cookie"].lower()
-        response = client.post("/login", data={"username": "ana", "password": PASSWORD,
+        response = client.post("/login", data={"username": "resident",
+                                                "password": live_hub.passwords["resident"],
                                                 "csrf_token": csrf_of(page.text)})
         session_cookie = response.headers["set-cookie"].lower()
         assert "doorward_session=" in session_cookie
@@ -155,7 +157,7 @@ def test_no_page_shows_a_secret_a_hash_or_template_source(
 def test_a_wrong_password_is_refused_with_a_plain_message(live_hub: LiveHub) -> None:
     with live_hub.client() as client:
         form = client.get("/login")
-        response = client.post("/login", data={"username": "ana", "password": "wrong password",
+        response = client.post("/login", data={"username": "resident", "password": "wrong password",
                                                "csrf_token": csrf_of(form.text)})
         assert response.status_code == 401
         assert "username or password is wrong" in response.text
@@ -166,7 +168,7 @@ def test_login_never_redirects_off_site(live_hub: LiveHub) -> None:
     with live_hub.client() as client:
         form = client.get("/login")
         response = client.post("/login", data={
-            "username": "guard", "password": PASSWORD,
+            "username": "guard", "password": live_hub.passwords["guard"],
             "csrf_token": csrf_of(form.text), "next": "//evil.example/phish",
         })
         assert response.headers["location"] == "/console"
