@@ -2,14 +2,14 @@
 whose lifespan opens the database, loads the keys and starts the optional MQTT bridge, and
 closes them again in reverse order.
 
-Web pages come as extra routers: ``create_app(settings, extra_routers=[...])``, or
-``app.include_router`` on the returned app before it starts.
+Background jobs (the demo's traffic) come as ``workers``. Web pages come as extra routers:
+``create_app(settings, extra_routers=[...])``, or ``app.include_router`` before it starts.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
@@ -31,7 +31,11 @@ from doorward.store.db import Database
 from doorward.store.eventlog import EventLog, load_or_create_chain_key
 from doorward.transport.messages import EventBatch, IngestAck
 
-__all__ = ["build_context", "create_app"]
+__all__ = ["Worker", "build_context", "create_app"]
+
+#: A background job beside the hub: started with the context once the hub is ready; returns
+#: the function that stops it. Stopped in reverse order before the database closes.
+Worker = Callable[[HubContext], Callable[[], None]]
 
 log = logging.getLogger("doorward.hub")
 
@@ -70,6 +74,7 @@ def create_app(
     *,
     database: Database | None = None,
     extra_routers: Sequence[APIRouter] = (),
+    workers: Sequence[Worker] = (),
 ) -> FastAPI:
     """The hub. Pass ``database`` to share an already-migrated one (tests); the app then
     leaves it open on shutdown. Otherwise it opens ``settings.effective_database_url``."""
@@ -91,6 +96,8 @@ def create_app(
                 bridge = HubMqttBridge(settings.mqtt_url, settings.site_id, _mqtt_ingest(ctx))  # type: ignore[arg-type]
                 bridge.start()
                 stack.callback(bridge.stop)
+            for start_worker in workers:
+                stack.callback(start_worker(ctx))
             log.info("hub ready for site %s", settings.site_id)
             yield
 

@@ -31,6 +31,7 @@ __all__ = [
     "create_edge_token",
     "create_user",
     "edge_for_token",
+    "hash_password",
     "login",
     "logout",
     "user_for_token",
@@ -78,6 +79,10 @@ class LoginLimiter:
             attempts.append(now)
 
 
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -102,7 +107,7 @@ def create_user(
         row = UserRow(
             id=new_id("usr"),
             username=username,
-            password_hash=_HASHER.hash(password),
+            password_hash=hash_password(password),
             role=role,
             person_id=person_id,
             disabled=False,
