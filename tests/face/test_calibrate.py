@@ -47,12 +47,22 @@ def test_threshold_lets_through_at_most_the_target_share_of_impostors() -> None:
         threshold_for_far(impostor, 1.5)
 
 
+def test_the_impostor_budget_is_spent_only_where_it_buys_true_accepts() -> None:
+    impostor = np.array([0.50, 0.52, 0.60, 0.70] + [0.9] * 996)  # 1000 pairs: 1e-3 allows 1
+    useless = np.array([0.20, 0.30, 0.40])  # all genuine already under the closest impostor
+    threshold, accepted = threshold_for_far(impostor, 1e-3, useless)
+    assert accepted == 0 and threshold == pytest.approx((0.40 + 0.50) / 2)
+    useful = np.array([0.20, 0.30, 0.51])  # admitting one impostor gains a genuine pair
+    threshold, accepted = threshold_for_far(impostor, 1e-3, useful)
+    assert accepted == 1 and 0.51 < threshold < 0.52
+
+
 def test_shared_set_reaches_the_target_and_matches_the_packaged_threshold(
     shared_embeddings: dict[str, list[Embedding]],
 ) -> None:
     pairs = pair_distances(shared_embeddings)
     assert pairs.genuine.size == 140 and pairs.impostor.size == 1690
-    threshold, _ = threshold_for_far(pairs.impostor, 1e-3)
+    threshold, _ = threshold_for_far(pairs.impostor, 1e-3, pairs.genuine)
     far = float((pairs.impostor <= threshold).mean())
     assert far <= 1e-3
     assert tar_at(pairs.genuine, threshold) >= 0.97

@@ -62,8 +62,9 @@ class Calibration:
     dataset: str = ""
     method: str = (
         "dlib HOG detector, 5-point alignment, 128-d ResNet embedding (unit-normalised), "
-        "L2 distance; threshold = midpoint between the largest allowed impostor distance and "
-        "the next one, so that at most floor(target_far × impostor pairs) impostors pass"
+        "L2 distance; at most floor(target_far × impostor pairs) impostors may pass; the fewest "
+        "impostors reaching the best TAR are admitted, and the threshold sits midway across "
+        "the gap between genuine and impostor distances there (widest margin)"
     )
     calibrated_at: str = ""
 
@@ -141,18 +142,41 @@ def pair_distances(embeddings: dict[str, list[Embedding]]) -> PairDistances:
     return PairDistances(genuine=dists[upper & same], impostor=dists[upper & ~same])
 
 
-def threshold_for_far(impostor: Iterable[float], target_far: float) -> tuple[float, int]:
-    """The threshold letting at most floor(target × N) impostor pairs through, and that count."""
+def threshold_for_far(
+    impostor: Iterable[float], target_far: float, genuine: Iterable[float] | None = None
+) -> tuple[float, int]:
+    """A threshold that lets at most floor(target × N) impostor pairs through.
+
+    Returns the threshold and how many calibration impostors it accepts. Without genuine
+    distances it is the largest such threshold (midway to the next impostor). With them it
+    spends the impostor budget only where it buys true accepts: among the allowed counts it
+    takes the fewest impostors that reach the best TAR, and puts the threshold midway across
+    the gap between the genuine and impostor distances there, for the widest margin.
+    """
     ordered = np.sort(np.asarray(list(impostor), dtype=np.float64))
     if ordered.size == 0:
         raise InvalidInput("no impostor pairs", hint="calibration needs at least two people")
     if not 0.0 < target_far < 1.0:
         raise InvalidInput(f"target FAR must be between 0 and 1, got {target_far}")
     allowed = math.floor(target_far * ordered.size)
-    if allowed == 0:
-        return float(ordered[0]) * 0.999, 0  # just under the closest impostor
-    upper = float(ordered[allowed]) if allowed < ordered.size else float(ordered[-1]) + 1e-3
-    return (float(ordered[allowed - 1]) + upper) / 2.0, allowed
+    if genuine is None:
+        if allowed == 0:
+            return float(ordered[0]) * 0.999, 0  # just under the closest impostor
+        upper = float(ordered[allowed]) if allowed < ordered.size else float(ordered[-1]) + 1e-3
+        return (float(ordered[allowed - 1]) + upper) / 2.0, allowed
+    g = np.sort(np.asarray(list(genuine), dtype=np.float64))
+    best_count, best_tar = 0, -1.0
+    for count in range(min(allowed, ordered.size - 1) + 1):
+        tar = float((g < ordered[count]).mean()) if g.size else 0.0
+        if tar > best_tar:
+            best_count, best_tar = count, tar
+    upper = float(ordered[best_count])
+    below = g[g < upper]
+    lower = max(
+        float(below[-1]) if below.size else 0.0,
+        float(ordered[best_count - 1]) if best_count else 0.0,
+    )
+    return (lower + upper) / 2.0, best_count
 
 
 def tar_at(genuine: Iterable[float], threshold: float) -> float:
@@ -176,7 +200,7 @@ def calibrate_folder(
             "too few photos passed the capture checks to form genuine and impostor pairs",
             hint="use sharper, frontal, well-lit photos",
         )
-    threshold, _ = threshold_for_far(pairs.impostor, target_far)
+    threshold, _ = threshold_for_far(pairs.impostor, target_far, pairs.genuine)
     false_accepts = int((pairs.impostor <= threshold).sum())
     return Calibration(
         threshold=round(threshold, 6),
