@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated
 
 import typer
@@ -22,7 +23,9 @@ def serve(app: object, host: str, port: int) -> None:
 
     config = uvicorn.Config(app, host=host, port=port, log_level="warning",  # type: ignore[arg-type]
                             access_log=False, lifespan="on")
-    uvicorn.Server(config).run()
+    # uvicorn shuts down gracefully, then re-raises the Ctrl-C: that is our normal exit.
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(config).run()
 
 
 def with_web_pages(app: object) -> None:
