@@ -9,11 +9,19 @@ artifacts/screenshots/.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
+
+from doorward.hub.services import accounts
+from doorward.hub.services.accounts import AuthUser
+from doorward.store.models import AuditEntry
+from doorward.transport.messages import EventBatch, EventMessage
 
 from .conftest import LiveHub, shoot
 
@@ -132,6 +140,8 @@ def test_a_guest_invited_in_the_portal_is_let_in_and_the_guard_sees_it_live(
 def test_the_resident_exports_their_data_as_json(browser_pages: Any, live_hub: LiveHub) -> None:
     assert _resident_badges_in(live_hub, live_hub.entry_gate)["granted"]
     resident = browser_pages("resident")
+    resident.goto("/portal")
+    shoot(resident, "portal")
     resident.goto("/portal/my-data")
     assert resident.locator("#my-entries tbody tr").count() >= 1
     shoot(resident, "portal-my-data")
@@ -185,3 +195,54 @@ def test_a_guard_needs_a_stated_purpose_to_see_who_is_behind_an_event(
     resident.goto("/portal/my-data")
     reads = resident.locator("#staff-reads").inner_text()
     assert "guard" in reads and purpose in reads
+
+
+def test_alarms_arrive_live_and_are_acknowledged_and_manual_open_needs_a_reason(
+    browser_pages: Any, live_hub: LiveHub
+) -> None:
+    ctx = live_hub.ctx
+    admin = AuthUser(id="setup", username="test-setup", role="admin", person_id=None)
+    _edge_id, edge_token = accounts.create_edge_token(ctx, admin, live_hub.door_gate)
+    guard = browser_pages("guard")
+    guard.goto("/console")
+    guard.wait_for_selector("[data-sse-url][data-connected='true']")
+
+    # The door's edge reports it forced open: the alarm and the door state arrive live.
+    now = datetime.now(UTC)
+    events = [
+        EventMessage(event_id=uuid.uuid4().hex, site_id=ctx.site_id, gate_id=live_hub.door_gate,
+                     kind="door", occurred_at=now, edge_seq=1, detail={"state": "open"}),
+        EventMessage(event_id=uuid.uuid4().hex, site_id=ctx.site_id, gate_id=live_hub.door_gate,
+                     kind="alarm", occurred_at=now, edge_seq=2, alarm="door_forced",
+                     reason="door opened without a grant"),
+    ]
+    batch = EventBatch(edge_id=_edge_id, events=events)
+    with live_hub.client() as client:
+        response = client.post("/api/v1/edge/events", content=batch.model_dump_json(),
+                               headers={"Authorization": f"Bearer {edge_token}",
+                                        "Content-Type": "application/json"})
+        assert response.status_code == 200, response.text
+    alarm = guard.locator("#alarm-rows li.alarm", has_text="door forced").first
+    alarm.wait_for()
+    door = guard.locator(f"#gate-status [data-gate='{live_hub.door_gate}']")
+    door.locator("text=door open").wait_for()
+
+    alarm.get_by_label("Comment").fill("Checked on camera: delivery cart jammed the door")
+    alarm.get_by_role("button", name="Acknowledge").click()
+    guard.locator("#alarm-rows li.alarm", has_text="acknowledged by guard").first.wait_for()
+    shoot(guard, "console-alarm")
+
+    # Manual open: refused without a reason, then done, logged live and audited.
+    guard.locator("#open-gate").select_option(live_hub.entry_gate)
+    guard.get_by_role("button", name="Open gate").click()  # the browser insists on a reason
+    assert guard.locator(".flash").count() == 0
+    reason = "Wheelchair user with a visitor pass, reader out of reach"
+    guard.get_by_label("Reason (required, audited)").fill(reason)
+    guard.get_by_role("button", name="Open gate").click()
+    assert "opened" in guard.locator(".flash.ok").inner_text()
+    with ctx.db.read() as session:
+        purposes = session.scalars(
+            select(AuditEntry.purpose).where(AuditEntry.action == "gate.manual_open")).all()
+    assert reason in purposes
+    row = guard.locator(f"#event-rows tr[data-gate='{live_hub.entry_gate}']").first
+    assert "opened by staff" in row.inner_text()

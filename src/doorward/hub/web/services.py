@@ -130,8 +130,10 @@ def _views(hub: HubContext, rows: list[tuple[object, ...]]) -> list[EventView]:
             ).all()
         } if pass_ids else {}
     views = []
-    for seq, event_id, kind, gate_id, at, outcome, reason, cred_kind, subject, pass_id, alarm, _d \
-            in rows:
+    for seq, event_id, kind, gate_id, at, outcome, reason, cred_kind, subject, pass_id, alarm, \
+            detail in rows:
+        if not reason and kind == "door" and isinstance(detail, dict) and detail.get("state"):
+            reason = f"door {detail['state']}"
         who = ""
         if pass_id and pass_id in visitors:
             name, unit, pass_kind = visitors[pass_id]
