@@ -128,6 +128,42 @@ def template_trials(
     }
 
 
+def consensus_trials(
+    embeddings: dict[str, list[Embedding]], threshold: float, frames: int = 3
+) -> dict[str, float | int]:
+    """As at the gate: a 3-photo template, probed with 3 frames, accepted on 2 of 3 under.
+
+    Impostor attempts are every other person's 3-photo windows against each template;
+    genuine attempts are the person's own remaining photos (in windows of 3, wrapping).
+    """
+    need = frames // 2 + 1
+    genuine_ok = genuine = impostor_ok = impostor = 0
+    for person, vectors in embeddings.items():
+        if len(vectors) < 4:
+            continue
+        template = build_template(vectors[:3])
+        rest = vectors[3:]
+        windows = [[rest[(k + j) % len(rest)] for j in range(frames)] for k in range(len(rest))]
+        for window in windows:
+            genuine += 1
+            genuine_ok += sum(distance(template, v) <= threshold for v in window) >= need
+        for other, vs in embeddings.items():
+            if other == person or len(vs) < frames:
+                continue
+            for k in range(len(vs)):
+                window = [vs[(k + j) % len(vs)] for j in range(frames)]
+                impostor += 1
+                impostor_ok += sum(distance(template, v) <= threshold for v in window) >= need
+    return {
+        "rule": f"{need} of {frames} frames",
+        "genuine_attempts": genuine,
+        "tar": round(genuine_ok / genuine, 4),
+        "impostor_attempts": impostor,
+        "far": round(impostor_ok / impostor, 5),
+        "false_accepts": impostor_ok,
+    }
+
+
 def summary(values: np.ndarray) -> dict[str, float]:
     return {
         "min": round(float(values.min()), 4),
@@ -210,6 +246,7 @@ def main() -> None:
             "false_accepts": int((raw_pairs.impostor <= 0.6).sum()),
         },
         "template_trials": template_trials(unit, threshold),
+        "consensus_trials": consensus_trials(unit, threshold),
         "photo_seconds": {
             "p50_ms": round(statistics.median(seconds) * 1000, 1),
             "p99_ms": round(float(np.percentile(seconds, 99)) * 1000, 1),
@@ -243,6 +280,11 @@ def main() -> None:
     print(
         f"templates (3 photos): TAR {t['tar']:.2%} over {t['genuine_probes']} probes, "
         f"FAR {t['far']:.4%} over {t['impostor_probes']}"
+    )
+    c = result["consensus_trials"]
+    print(
+        f"gate rule ({c['rule']}): TAR {c['tar']:.2%} over {c['genuine_attempts']} attempts, "
+        f"FAR {c['far']:.4%} ({c['false_accepts']} of {c['impostor_attempts']})"
     )
     ps = result["photo_seconds"]
     print(
