@@ -117,6 +117,16 @@ def _start(client: paho.Client, target: MqttTarget) -> None:
         raise TransportError(f"cannot start the MQTT client for {target.host}: {exc}") from exc
 
 
+def _stop(client: paho.Client) -> None:
+    client.disconnect()
+    client.loop_stop()
+    # paho closes its socket and its wake-up socket pair only in __del__, which a reference
+    # cycle can postpone past interpreter shutdown; close them now (paho 2.x).
+    reset = getattr(client, "_reset_sockets", None)
+    if callable(reset):
+        reset()
+
+
 class EdgeMqttLink:
     """An :class:`~doorward.transport.link.EdgeLink` over MQTT for one gate."""
 
@@ -140,8 +150,7 @@ class EdgeMqttLink:
         _start(self._client, self.target)
 
     def stop(self) -> None:
-        self._client.disconnect()
-        self._client.loop_stop()
+        _stop(self._client)
         self._connected.clear()
 
     @property
@@ -237,8 +246,7 @@ class HubMqttBridge:
         _start(self._client, self.target)
 
     def stop(self) -> None:
-        self._client.disconnect()
-        self._client.loop_stop()
+        _stop(self._client)
         self._connected.clear()
 
     @property
