@@ -158,6 +158,7 @@ def test_the_resident_exports_their_data_as_json(browser_pages: Any, live_hub: L
     assert "card" in {c["kind"] for c in data["credentials"]}
     assert resident.card_number not in text  # only its last four digits
     assert "$argon2" not in text and "pin_hash" not in text
+    assert "face_consent_history" in data and "staff_reads" in data
 
 
 def test_a_guard_needs_a_stated_purpose_to_see_who_is_behind_an_event(

@@ -19,6 +19,7 @@ from doorward.hub.services import credentials, passes, people
 from doorward.hub.web import my_data, policy
 from doorward.hub.web.access import Page, PageRoute, form_for, page_for
 from doorward.hub.web.rendering import Flash
+from doorward.privacy.export import export_subject_data
 
 __all__ = ["router"]
 
@@ -146,7 +147,9 @@ def consent(page: ResidentForm, choice: Annotated[str, Form()] = "") -> Response
 
 @router.get("/export.json")
 def export(page: ResidentPage) -> Response:
-    data = my_data.export_my_data(page.hub, page.actor)
+    # The privacy module's export = this portal's export plus face-consent history, template
+    # metadata and every audit entry about the person.
+    data = export_subject_data(page.hub, page.auth_user)
     stamp = datetime.now(UTC).strftime("%Y%m%d")
     return Response(
         json.dumps(data, indent=2, ensure_ascii=False),
