@@ -129,6 +129,19 @@ def test_verification_marks_use_and_idle_templates_are_purged(
     assert service.purge_unused(now=now + timedelta(days=366)) == 1
 
 
+def test_retention_follows_the_consent(service: FaceService, photo: Photo) -> None:
+    now = datetime.now(UTC)
+    frames = [photo(n) for n in ENROL]
+    service.record_consent("short", policy_version="2026-01", retention_days=30, now=now)
+    service.enrol("short", "card-1", frames, new_unlock_secret(), now=now)
+    service.record_consent("long", policy_version="2026-01", now=now)
+    service.enrol("long", "card-1", frames, new_unlock_secret(), now=now)
+    assert service.purge_unused(now=now + timedelta(days=29)) == 0
+    assert service.purge_unused(now=now + timedelta(days=31)) == 1  # only "short"
+    assert service.delete_template("long", "card-1")
+    assert not service.delete_template("short", "card-1")
+
+
 def test_consent_is_recorded_with_its_terms(service: FaceService) -> None:
     record = service.record_consent("subj-c", policy_version="2026-02", retention_days=90)
     active = service.active_consent("subj-c")

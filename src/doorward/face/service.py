@@ -261,14 +261,33 @@ class FaceService:
             return bool(getattr(result, "rowcount", 0))
 
     def purge_unused(self, *, now: datetime | None = None, max_idle_days: int = 365) -> int:
-        """Delete templates unused (or, if never used, created) more than ``max_idle_days`` ago."""
-        cutoff = _utc(now) - timedelta(days=max_idle_days)
+        """Delete templates idle past their consent's retention (never past ``max_idle_days``).
+
+        Idle time counts from the last successful verification, or from enrolment if there was
+        none. A template whose subject has no active consent is deleted outright.
+        """
+        current = _utc(now)
         with self.db.write() as session:
-            stale = [
-                row.id
-                for row in session.scalars(select(FaceTemplateRow))
-                if _utc(row.last_used_at or row.created_at) < cutoff
-            ]
+            retention = {
+                row.subject: row.retention_days
+                for row in session.scalars(
+                    select(FaceConsentRow)
+                    .where(FaceConsentRow.withdrawn_at.is_(None))
+                    .order_by(FaceConsentRow.id)
+                )
+            }
+            stale = []
+            for row in session.execute(
+                select(
+                    FaceTemplateRow.id,
+                    FaceTemplateRow.subject,
+                    FaceTemplateRow.created_at,
+                    FaceTemplateRow.last_used_at,
+                )
+            ):
+                days = min(max_idle_days, retention.get(row.subject, 0))
+                if _utc(row.last_used_at or row.created_at) < current - timedelta(days=days):
+                    stale.append(row.id)
             if stale:
                 session.execute(delete(FaceTemplateRow).where(FaceTemplateRow.id.in_(stale)))
             return len(stale)
