@@ -15,7 +15,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from doorward.domain.memory import AccessMemory, AccessPolicy
-from doorward.errors import PermissionDenied
+from doorward.errors import DoorwardError, PermissionDenied
 from doorward.hub.problems import install_problem_handlers
 from doorward.hub.routers import API_PREFIX, ROUTERS
 from doorward.hub.services.accounts import LoginLimiter
@@ -26,10 +26,11 @@ from doorward.hub.services.keystore import (
     load_or_create_pass_code_key,
     load_or_create_pseudonym_key,
 )
+from doorward.hub.services.snapshots import current_version, snapshot_message
 from doorward.settings import Settings
 from doorward.store.db import Database
 from doorward.store.eventlog import EventLog, load_or_create_chain_key
-from doorward.transport.messages import EventBatch, IngestAck
+from doorward.transport.messages import EventBatch, Heartbeat, IngestAck
 
 __all__ = ["Worker", "build_context", "create_app"]
 
@@ -60,13 +61,27 @@ def build_context(settings: Settings, db: Database) -> HubContext:
     )
 
 
-def _mqtt_ingest(ctx: HubContext) -> object:
+def _start_mqtt_bridge(ctx: HubContext) -> Callable[[], None]:
+    """Ingest events over MQTT, and answer a heartbeat whose snapshot version is behind with
+    the delta (or a full snapshot). Returns the bridge's stop."""
+    from doorward.transport.mqtt import HubMqttBridge
+
     def ingest(batch: EventBatch) -> IngestAck:
         if any(e.site_id != ctx.site_id for e in batch.events):
             raise PermissionDenied("an MQTT batch names another site", hint="check edge settings")
         return ctx.eventlog.append(batch.events)
 
-    return ingest
+    def on_heartbeat(gate_id: str, heartbeat: Heartbeat) -> None:
+        try:
+            if heartbeat.snapshot_version != current_version(ctx):
+                since = heartbeat.snapshot_version
+                bridge.publish_snapshot(gate_id, snapshot_message(ctx, gate_id, since))
+        except DoorwardError as exc:  # an unknown gate, a busy database: the next beat retries
+            log.warning("no snapshot for gate %s: %s", gate_id, exc)
+
+    bridge = HubMqttBridge(ctx.settings.mqtt_url, ctx.site_id, ingest, on_heartbeat=on_heartbeat)
+    bridge.start()
+    return bridge.stop
 
 
 def create_app(
@@ -91,11 +106,7 @@ def create_app(
             ctx = build_context(settings, db)
             app.state.hub = ctx
             if settings.mqtt_url:
-                from doorward.transport.mqtt import HubMqttBridge
-
-                bridge = HubMqttBridge(settings.mqtt_url, settings.site_id, _mqtt_ingest(ctx))  # type: ignore[arg-type]
-                bridge.start()
-                stack.callback(bridge.stop)
+                stack.callback(_start_mqtt_bridge(ctx))
             for start_worker in workers:
                 stack.callback(start_worker(ctx))
             log.info("hub ready for site %s", settings.site_id)
