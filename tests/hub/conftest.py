@@ -25,6 +25,8 @@ from doorward.hub.services.context import HubContext
 from doorward.settings import Settings
 from doorward.store.db import Database
 
+__all__ = ["PASSWORD", "SYSTEM", "TestClient", "World"]
+
 PASSWORD = "correct horse battery"
 SYSTEM = AuthUser(id="system", username="test-setup", role="admin", person_id=None)
 

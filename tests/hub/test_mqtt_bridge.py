@@ -39,7 +39,7 @@ def edge_side() -> Iterator[tuple[paho.Client, queue.Queue[tuple[str, bytes]]]]:
     target = parse_mqtt_url(MQTT_URL)
     inbox: queue.Queue[tuple[str, bytes]] = queue.Queue()
     client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"test-{secrets.token_hex(4)}")
-    client.on_message = lambda _c, _u, m: inbox.put((m.topic, m.payload))
+    client.on_message = lambda _c, _u, m: inbox.put((m.topic, bytes(m.payload)))
     client.connect(target.host, target.port)
     client.loop_start()
     try:
