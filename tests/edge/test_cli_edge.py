@@ -1,0 +1,70 @@
+"""``doorward edge`` runs until Ctrl-C and stops cleanly; bad input gets a message, not a trace."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from doorward.edge.outbox import Outbox
+
+DOORWARD = [sys.executable, "-c", "from doorward.cli import main; main()"]
+
+
+@pytest.mark.mqtt
+def test_edge_daemon_starts_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    site = f"cli-{secrets.token_hex(4)}"
+    proc = subprocess.Popen(
+        [
+            *DOORWARD,
+            "edge",
+            "--gate",
+            "g1",
+            "--hub",
+            "mqtt://127.0.0.1:1883",
+            "--data-dir",
+            str(tmp_path),
+            "--site",
+            site,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "DOORWARD_LOG_LEVEL": "WARNING"},
+    )
+    try:
+        assert proc.stdout is not None
+        assert "running" in proc.stdout.readline()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=15)
+    finally:
+        proc.kill()
+        proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+    assert proc.returncode == 0, err
+    assert "edge stopped" in out
+    assert "Traceback" not in err
+    outbox = Outbox(tmp_path / "edge" / "g1" / "outbox.sqlite3")
+    try:
+        assert [e.outcome for e in outbox.pending()] == ["edge_started"]
+    finally:
+        outbox.close()
+
+
+def test_unknown_hub_url_is_explained(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*DOORWARD, "edge", "--gate", "g1", "--hub", "ftp://nowhere", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "neither an MQTT nor an HTTPS URL" in result.stderr
+    assert "Traceback" not in result.stderr
