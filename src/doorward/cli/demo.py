@@ -7,7 +7,6 @@ simulated gate traffic, fresh demo passwords printed at every start. Ctrl-C stop
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -17,8 +16,6 @@ from rich.table import Table
 from doorward.cli.db import DataDirOption
 
 __all__ = ["register"]
-
-DEFAULT_DEMO_DIR = Path("doorward-demo")
 
 
 def register(app: typer.Typer) -> None:
@@ -48,7 +45,7 @@ def demo(
 
     console = Console()
     settings = Settings.from_env(
-        data_dir=data_dir or DEFAULT_DEMO_DIR, database_url="", environment="development",
+        data_dir=data_dir, database_url="", environment="development",
         host="127.0.0.1", port=port, mqtt_url="",
     )
     db = Database(settings.effective_database_url)
