@@ -7,28 +7,34 @@ Pages are tested over real HTTP (httpx) and in a real browser, never through a t
 
 from __future__ import annotations
 
+import os
 import re
+import secrets
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
 import uvicorn
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 from doorward.hub import web
 from doorward.hub.app import create_app
 from doorward.hub.services.context import HubContext
 from doorward.settings import Settings
 from doorward.sim.community import DEMO_USERNAMES, DOOR_GATE, ENTRY_GATE, build_community
+from doorward.store.db import Database, normalize_url
 from doorward.store.models import CredentialRow, PersonRow, UnitRow, UserRow
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+POSTGRES_URL = os.environ.get(  # the same server as tests/conftest.py's ``db`` fixture
+    "DOORWARD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-background-networking", "--disable-gpu",
@@ -112,37 +118,70 @@ def _resident(ctx: HubContext, person_id: str) -> Resident:
                         card.card_number)
 
 
-@pytest.fixture(scope="session")
-def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
-    """The hub with its pages, serving the demo community from a temporary SQLite folder."""
+@contextmanager
+def _serve(data_dir: Path, database: Database | None = None) -> Iterator[LiveHub]:
+    """Run the hub with its pages in a background uvicorn thread, seeded with the demo
+    community; stop it afterwards."""
     port = _free_port()
-    data_dir = tmp_path_factory.mktemp("hub-data")
-    settings = Settings(environment="test", data_dir=data_dir, site_id="site-web", port=port)
-    app = create_app(settings)
+    settings = Settings(environment="test", data_dir=data_dir, site_id="site-web", port=port,
+                        database_url=database.url if database else "")
+    app = create_app(settings, database=database)
     web.install(app)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                             ws="none", lifespan="on", timeout_graceful_shutdown=2)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="live-hub", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the hub did not start")
-        time.sleep(0.05)
-    ctx: HubContext = app.state.hub
-    community = build_community(ctx)
-    passwords = {login.role: login.password for login in community.logins}
-    with ctx.db.read() as session:
-        resident_id = session.scalar(
-            select(UserRow.person_id).where(UserRow.username == DEMO_USERNAMES["resident"]))
-    assert resident_id is not None
     try:
+        deadline = time.monotonic() + 20
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the hub did not start")
+            time.sleep(0.05)
+        ctx: HubContext = app.state.hub
+        community = build_community(ctx)
+        passwords = {login.role: login.password for login in community.logins}
+        with ctx.db.read() as session:
+            resident_id = session.scalar(
+                select(UserRow.person_id).where(UserRow.username == DEMO_USERNAMES["resident"]))
+        assert resident_id is not None
         yield LiveHub(base_url=f"http://127.0.0.1:{port}", ctx=ctx, passwords=passwords,
                       resident=_resident(ctx, resident_id))
     finally:
         server.should_exit = True
         thread.join(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
+    """The hub with its pages, serving the demo community from a temporary SQLite folder."""
+    with _serve(tmp_path_factory.mktemp("hub-data")) as hub:
+        yield hub
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql",
+                                                               marks=pytest.mark.postgres)])
+def any_db_hub(request: pytest.FixtureRequest, live_hub: LiveHub,
+               tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
+    """The live hub on SQLite, and a second one on a throwaway PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield live_hub
+        return
+    schema = f"t_web_{secrets.token_hex(5)}"
+    admin = create_engine(normalize_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    database = Database(f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}")
+    try:
+        database.migrate()
+        with _serve(tmp_path_factory.mktemp("hub-data-pg"), database) as hub:
+            yield hub
+    finally:
+        database.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
-"""Every page route against every role, over real HTTP to the live hub; plus CSRF, security
-headers, and no secret, hash or template source in any page."""
+"""Every page route against every role, over real HTTP to the live hub on SQLite and on
+PostgreSQL; plus CSRF, security headers, and no secret, hash or template source in any page."""
 
 from __future__ import annotations
 
@@ -48,10 +48,10 @@ FORMS: dict[str, tuple[int, int, int, int]] = {
 
 
 @pytest.fixture(scope="module")
-def clients(live_hub: LiveHub) -> Iterator[dict[str, httpx.Client]]:
-    made = {role: live_hub.client() for role in ROLES}
+def clients(any_db_hub: LiveHub) -> Iterator[dict[str, httpx.Client]]:
+    made = {role: any_db_hub.client() for role in ROLES}
     for role in ("resident", "guard", "admin"):
-        live_hub.login(made[role], role)
+        any_db_hub.login(made[role], role)
     try:
         yield made
     finally:
@@ -101,7 +101,7 @@ def test_every_form_answers_each_role_as_expected(
 
 @pytest.mark.parametrize("path", sorted(FORMS))
 def test_a_form_without_a_valid_csrf_token_is_refused(
-    clients: dict[str, httpx.Client], live_hub: LiveHub, path: str
+    clients: dict[str, httpx.Client], any_db_hub: LiveHub, path: str
 ) -> None:
     role = "resident" if path.startswith("/portal") else "admin"
     client = clients[role]
@@ -112,26 +112,26 @@ def test_a_form_without_a_valid_csrf_token_is_refused(
 
 
 def test_a_token_from_another_session_does_not_work(
-    clients: dict[str, httpx.Client], live_hub: LiveHub
+    clients: dict[str, httpx.Client], any_db_hub: LiveHub
 ) -> None:
     guard_token = csrf_of(clients["guard"].get("/console").text)
     # The admin's own cookie with the guard's token: bound to another session, so refused.
     response = clients["admin"].post("/console/gates/open",
                                      data={"csrf_token": guard_token,
-                                           "gate_id": live_hub.entry_gate,
+                                           "gate_id": any_db_hub.entry_gate,
                                            "reason": "testing a stolen token"})
     assert response.status_code == 403
 
 
-def test_pages_carry_security_headers_and_cookies_are_httponly(live_hub: LiveHub) -> None:
-    with live_hub.client() as client:
+def test_pages_carry_security_headers_and_cookies_are_httponly(any_db_hub: LiveHub) -> None:
+    with any_db_hub.client() as client:
         page = client.get("/login")
         assert "script-src 'self'" in page.headers["content-security-policy"]
         assert page.headers["x-frame-options"] == "DENY"
         assert "httponly" in page.headers["set-cookie"].lower()
         assert "samesite=strict" in page.headers["set-cookie"].lower()
         response = client.post("/login", data={"username": "resident",
-                                                "password": live_hub.passwords["resident"],
+                                                "password": any_db_hub.passwords["resident"],
                                                 "csrf_token": csrf_of(page.text)})
         session_cookie = response.headers["set-cookie"].lower()
         assert "doorward_session=" in session_cookie
@@ -139,9 +139,9 @@ def test_pages_carry_security_headers_and_cookies_are_httponly(live_hub: LiveHub
 
 
 def test_no_page_shows_a_secret_a_hash_or_template_source(
-    clients: dict[str, httpx.Client], live_hub: LiveHub
+    clients: dict[str, httpx.Client], any_db_hub: LiveHub
 ) -> None:
-    ctx = live_hub.ctx
+    ctx = any_db_hub.ctx
     secrets = [ctx.settings.secret_key, ctx.pseudonym_key.hex(), ctx.keys.private_bytes().hex(),
                "$argon2"]
     sessions = [c.cookies.get("doorward_session") for c in clients.values()]
@@ -154,8 +154,8 @@ def test_no_page_shows_a_secret_a_hash_or_template_source(
             assert "Traceback" not in body
 
 
-def test_a_wrong_password_is_refused_with_a_plain_message(live_hub: LiveHub) -> None:
-    with live_hub.client() as client:
+def test_a_wrong_password_is_refused_with_a_plain_message(any_db_hub: LiveHub) -> None:
+    with any_db_hub.client() as client:
         form = client.get("/login")
         response = client.post("/login", data={"username": "resident", "password": "wrong password",
                                                "csrf_token": csrf_of(form.text)})
@@ -164,11 +164,11 @@ def test_a_wrong_password_is_refused_with_a_plain_message(live_hub: LiveHub) -> 
         assert "doorward_session" not in response.headers.get("set-cookie", "")
 
 
-def test_login_never_redirects_off_site(live_hub: LiveHub) -> None:
-    with live_hub.client() as client:
+def test_login_never_redirects_off_site(any_db_hub: LiveHub) -> None:
+    with any_db_hub.client() as client:
         form = client.get("/login")
         response = client.post("/login", data={
-            "username": "guard", "password": live_hub.passwords["guard"],
+            "username": "guard", "password": any_db_hub.passwords["guard"],
             "csrf_token": csrf_of(form.text), "next": "//evil.example/phish",
         })
         assert response.headers["location"] == "/console"
