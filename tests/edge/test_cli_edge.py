@@ -68,3 +68,39 @@ def test_unknown_hub_url_is_explained(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "neither an MQTT nor an HTTPS URL" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.mqtt
+def test_lean_entry_point_runs_and_stops(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "doorward.edge",
+            "--gate",
+            "g2",
+            "--hub",
+            "mqtt://127.0.0.1:1883",
+            "--data-dir",
+            str(tmp_path),
+            "--site",
+            "lean-test",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "DOORWARD_LOG_LEVEL": "WARNING"},
+    )
+    try:
+        assert proc.stdout is not None
+        assert "running" in proc.stdout.readline()
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=15)
+    finally:
+        proc.kill()
+        proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+    assert proc.returncode == 0, err
+    assert "edge stopped" in out
