@@ -139,7 +139,9 @@ def hub_worker(
     try:
         if migrate:
             database.migrate()
-        worker = IngestWorker(EventLog(database, load_or_create_chain_key(settings)), config)
+        eventlog = EventLog(database, load_or_create_chain_key(settings))
+        eventlog.count(site_id="")  # fail now, not at the first event, if the database is away
+        worker = IngestWorker(eventlog, config)
         worker.start()
         try:
             if not worker.wait_connected(30):

@@ -24,7 +24,8 @@ import secrets
 import ssl
 import threading
 import time
-from dataclasses import dataclass
+from array import array
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import paho.mqtt.client as paho
@@ -56,23 +57,45 @@ class IngestWorkerConfig:
     ca_file: str | None = None
 
 
+_COUNTERS = ("messages", "commits", "accepted", "duplicates", "rejected_messages",
+             "failed_messages")
+
+
 @dataclass(slots=True)
 class IngestStats:
+    """Counters, and where a message's time in the worker goes (for the soak benchmark)."""
+
     messages: int = 0
     commits: int = 0
     accepted: int = 0
     duplicates: int = 0
     rejected_messages: int = 0
     failed_messages: int = 0
+    #: Per message: seconds from arrival to the start of its commit.
+    queue_wait: array[float] = field(default_factory=lambda: array("d"))
+    #: Per commit: seconds in EventLog.append, and how many events it stored.
+    commit_seconds: array[float] = field(default_factory=lambda: array("d"))
+    commit_events: array[int] = field(default_factory=lambda: array("l"))
 
-    def as_dict(self) -> dict[str, int]:
-        return {name: getattr(self, name) for name in self.__slots__}
+    def as_dict(self) -> dict[str, float | int | None]:
+        out: dict[str, float | int | None] = {name: getattr(self, name) for name in _COUNTERS}
+        for name, values, scale in (
+            ("queue_wait_ms", self.queue_wait, 1000.0),
+            ("commit_ms", self.commit_seconds, 1000.0),
+            ("events_per_commit", self.commit_events, 1.0),
+        ):
+            ordered = sorted(values)
+            for pct in (50, 99):
+                at = min(len(ordered) - 1, len(ordered) * pct // 100)
+                out[f"{name}_p{pct}"] = round(ordered[at] * scale, 2) if ordered else None
+        return out
 
 
 class _Received(NamedTuple):
     site_id: str
     gate_id: str
     batch: EventBatch
+    arrived: float  # monotonic
 
 
 _STOP = object()
@@ -178,7 +201,7 @@ class IngestWorker:
             )
             return
         self.stats.messages += 1
-        self._queue.put(_Received(site_id, gate_id, batch))
+        self._queue.put(_Received(site_id, gate_id, batch, time.monotonic()))
 
     # the writer -----------------------------------------------------------------------
     def _write_loop(self) -> None:
@@ -206,8 +229,10 @@ class IngestWorker:
             self._store(group)
 
     def _store(self, group: list[_Received]) -> None:
+        began = time.monotonic()
+        events = [e for item in group for e in item.batch.events]
         try:
-            ack = self._eventlog.append([e for item in group for e in item.batch.events])
+            ack = self._eventlog.append(events)
         except DoorwardError as exc:
             if len(group) == 1:
                 self.stats.failed_messages += 1
@@ -218,6 +243,9 @@ class IngestWorker:
             for item in group:
                 self._store([item])
             return
+        self.stats.commit_seconds.append(time.monotonic() - began)
+        self.stats.commit_events.append(len(events))
+        self.stats.queue_wait.extend(began - item.arrived for item in group)
         self.stats.commits += 1
         self.stats.accepted += len(ack.accepted)
         self.stats.duplicates += len(ack.duplicates)

@@ -91,6 +91,10 @@ class FleetResult:
     left_in_outboxes: int = 0
     #: Seconds from an event's recording at the edge to its ack arriving there.
     latencies: array[float] = field(default_factory=lambda: array("d"))
+    #: Seconds each Outbox.append took (the fsync an edge does before anything else).
+    append_seconds: array[float] = field(default_factory=lambda: array("d"))
+    #: Seconds from recording to the first publish of an event (waiting behind a batch).
+    publish_wait: array[float] = field(default_factory=lambda: array("d"))
     #: gate id -> {credential id: wall time the edge applied its revocation}
     revocations_applied: dict[str, dict[str, float]] = field(default_factory=dict)
     snapshots_applied: int = 0
@@ -103,7 +107,7 @@ _Inbound = tuple[str, "_Edge", bytes, float]
 class _Edge:
     __slots__ = (
         "acked", "credentials", "generated", "inflight", "outbox", "place", "recorded_at",
-        "revocations_applied", "revoked", "sent_at", "shard",
+        "revocations_applied", "revoked", "sent_at", "shard", "unsent_since",
     )
 
     def __init__(self, place: GatePlace, outbox: Outbox, layout: FleetLayout, shard: int) -> None:
@@ -115,6 +119,7 @@ class _Edge:
         self.inflight: set[str] = set()
         self.sent_at = 0.0
         self.recorded_at: dict[str, float] = {}
+        self.unsent_since: dict[str, float] = {}  # never published yet
         self.generated = 0
         self.acked = 0
         self.revocations_applied: dict[str, float] = {}
@@ -254,7 +259,8 @@ class FleetProcess:
             **fields,  # type: ignore[arg-type]
         )
         edge.outbox.append(event)  # durable before anything else happens
-        edge.recorded_at[event.event_id] = now
+        self.result.append_seconds.append(time.time() - now)
+        edge.recorded_at[event.event_id] = edge.unsent_since[event.event_id] = now
         edge.generated += 1
         if not edge.inflight:
             self._forward(edge, now)
@@ -266,7 +272,9 @@ class FleetProcess:
         if not events:
             return
         edge.inflight = {e.event_id for e in events}
-        edge.sent_at = now
+        edge.sent_at = now = time.time()
+        firsts = [edge.unsent_since.pop(i) for i in edge.inflight if i in edge.unsent_since]
+        self.result.publish_wait.extend([now - t for t in firsts])
         batch = EventBatch(edge_id=edge.place.gate_id, events=events)
         name = topic(edge.place.site_id, edge.place.gate_id, "events")
         info = self._client.publish(name, batch.model_dump_json(), qos=QOS)

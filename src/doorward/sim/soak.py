@@ -292,6 +292,8 @@ def _report(
     drain_seconds: float,
 ) -> dict[str, Any]:
     latencies = [x for r in results for x in r.latencies]
+    appends = [x for r in results for x in r.append_seconds]
+    waits = [x for r in results for x in r.publish_wait]
     generated = sum(sum(r.generated.values()) for r in results)
     spread: list[float] = []
     missing = 0
@@ -330,6 +332,12 @@ def _report(
             "p90": _ms(percentile(latencies, 90)),
             "p99": _ms(percentile(latencies, 99)),
             "max": _ms(max(latencies, default=math.nan) if latencies else None),
+        },
+        "edge_breakdown_ms": {
+            "outbox_append_p50": _ms(percentile(appends, 50)),
+            "outbox_append_p99": _ms(percentile(appends, 99)),
+            "wait_to_publish_p50": _ms(percentile(waits, 50)),
+            "wait_to_publish_p99": _ms(percentile(waits, 99)),
         },
         "revocation": {
             "credentials": len(revoked),
