@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from doorward.domain import model as m
 from doorward.domain.snapshot import build_snapshot
-from doorward.hub.services.common import ensure_site, get_or_404
+from doorward.hub.services.common import get_or_404
 from doorward.hub.services.context import HubContext
 from doorward.hub.services.passes import pass_grant
 from doorward.store.models import (
@@ -140,11 +140,11 @@ def snapshot_message(ctx: HubContext, gate_id: str, since: int = 0) -> SnapshotM
     A credential or pass that changed so that it no longer applies to this gate, or that was
     deleted, is listed as removed.
     """
-    with ctx.db.write() as session:
-        site = ensure_site(session, ctx.site_id)
     with ctx.db.read() as session:
         gate = get_or_404(session, GateRow, gate_id, "gate")
-        version = site.snapshot_version
+        site = session.get(SiteRow, ctx.site_id)  # created at start-up by build_context
+        version = site.snapshot_version if site else 0
+        lockdown = bool(site and site.lockdown)
         full = since <= 0 or since > version
         base = 0 if full else since
         schedules = session.scalars(
@@ -174,7 +174,7 @@ def snapshot_message(ctx: HubContext, gate_id: str, since: int = 0) -> SnapshotM
         full=full,
         hub_public_key=ctx.keys.public_bytes().hex(),
         pass_code_key=ctx.pass_code_key.hex(),
-        lockdown=site.lockdown,
+        lockdown=lockdown,
         gates=[GateWire(**asdict(_gate(gate)))] if gate_changed else [],
         schedules=[_schedule_wire(s) for s in schedules],
         credentials=[
