@@ -110,3 +110,32 @@ def test_doorward_demo_serves_health_and_stops_on_sigint(tmp_path: Path) -> None
     assert "Traceback" not in output
     assert (tmp_path / "demo" / "doorward.sqlite3").exists()
     assert oct((tmp_path / "demo" / "keys" / "hub-signing.key").stat().st_mode & 0o777) == "0o600"
+
+
+def test_doorward_hub_runs_from_settings_and_stops_on_sigint(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOORWARD_")}
+    env |= {"DOORWARD_DATA_DIR": str(tmp_path / "hub"), "DOORWARD_PORT": str(port),
+            "DOORWARD_SITE_ID": "tower-9"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from doorward.cli import main; main()", "hub"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )
+    try:
+        health = None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.3)
+        assert health is not None and health.json()["site_id"] == "tower-9"
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, output
+    assert "Traceback" not in output
