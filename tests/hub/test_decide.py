@@ -144,3 +144,15 @@ def test_deciding_at_an_unknown_gate_is_a_404(world: World) -> None:
                                  headers=world.auth("guard"))
     assert response.status_code == 404
     assert response.json()["detail"] == "gate 'nope' does not exist"
+
+
+def test_a_restarted_hub_remembers_pass_uses(world: World) -> None:
+    from doorward.hub.app import build_context
+
+    issued = _issue_pass(world, max_uses=1)
+    assert _decide(world, kind="visitor_pass", token=issued["qr_payload"])["granted"] is True
+    restarted = build_context(world.ctx.settings, world.ctx.db)
+    assert restarted.memory.uses_of(issued["pass"]["id"]) == 1
+    world.client.app.state.hub = restarted  # type: ignore[attr-defined]
+    again = _decide(world, kind="visitor_pass", token=issued["qr_payload"])
+    assert again["outcome"] == "pass_used_up"

@@ -26,6 +26,7 @@ from doorward.hub.services.keystore import (
     load_or_create_pass_code_key,
     load_or_create_pseudonym_key,
 )
+from doorward.hub.services.passes import pass_uses
 from doorward.hub.services.snapshots import current_version, snapshot_message
 from doorward.settings import Settings
 from doorward.store.db import Database
@@ -50,6 +51,9 @@ def build_context(settings: Settings, db: Database) -> HubContext:
         pin_lockout_seconds=settings.pin_lockout_seconds,
         token_skew_steps=settings.token_skew_steps,
     )
+    memory = AccessMemory(policy=policy)
+    # Pass uses are counted in memory by the domain core; a restarted hub must not forget them.
+    memory.pass_uses.update(pass_uses(db, settings.site_id))
     return HubContext(
         settings=settings,
         db=db,
@@ -57,7 +61,7 @@ def build_context(settings: Settings, db: Database) -> HubContext:
         pseudonym_key=load_or_create_pseudonym_key(settings),
         pass_code_key=load_or_create_pass_code_key(settings),
         eventlog=EventLog(db, load_or_create_chain_key(settings)),
-        memory=AccessMemory(policy=policy),
+        memory=memory,
     )
 
 

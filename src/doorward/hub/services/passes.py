@@ -18,9 +18,18 @@ from doorward.hub.schemas import PassCreate, PassIssued, PassPublic
 from doorward.hub.services.accounts import AuthUser
 from doorward.hub.services.common import audit, bump_version, get_or_404, new_id, subject_of
 from doorward.hub.services.context import HubContext
+from doorward.store.db import Database
 from doorward.store.models import GateRow, PassRow, PersonRow, utcnow
 
-__all__ = ["MAX_PASS_DAYS", "issue_visitor_pass", "list_passes", "pass_grant", "revoke_pass"]
+__all__ = [
+    "MAX_PASS_DAYS",
+    "issue_visitor_pass",
+    "list_passes",
+    "pass_grant",
+    "pass_uses",
+    "record_pass_use",
+    "revoke_pass",
+]
 
 MAX_PASS_DAYS = 7
 
@@ -126,6 +135,18 @@ def revoke_pass(ctx: HubContext, user: AuthUser, pass_id: str) -> PassPublic:
             row.version = bump_version(session, ctx.site_id)
         audit(session, actor=user.username, action="pass.revoke", detail=pass_id)
         return pass_public(row)
+
+
+def pass_uses(db: Database, site_id: str) -> dict[str, int]:
+    """Uses so far of the site's current, used passes (to seed the hub's decision memory)."""
+    with db.read() as session:
+        rows = session.execute(
+            select(PassRow.id, PassRow.uses).where(
+                PassRow.site_id == site_id, PassRow.uses > 0, PassRow.revoked.is_(False),
+                PassRow.valid_until > utcnow(),
+            )
+        ).all()
+    return {pass_id: uses for pass_id, uses in rows}
 
 
 def record_pass_use(ctx: HubContext, pass_id: str) -> None:
