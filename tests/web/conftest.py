@@ -203,3 +203,11 @@ def shoot(page: object, name: str) -> None:
     """Save a full-page screenshot to artifacts/screenshots/ (gitignored)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def unlabelled_fields(page: object) -> list[str]:
+    """Names of visible form fields on the page that have no <label>."""
+    found: list[str] = page.evaluate(  # type: ignore[attr-defined]
+        """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+             .filter(el => !(el.labels && el.labels.length)).map(el => el.name || el.id)""")
+    return found

@@ -14,7 +14,7 @@ from doorward.domain.model import CredentialKind
 from doorward.hub.schemas import AccessRequestIn
 from doorward.hub.services import decisions
 
-from .conftest import LiveHub, shoot
+from .conftest import LiveHub, shoot, unlabelled_fields
 
 pytestmark = pytest.mark.browser
 
@@ -39,6 +39,9 @@ def admin(chromium: Any, live_hub: LiveHub) -> Iterator[Any]:
     page.get_by_label("Password").fill(live_hub.passwords["admin"])
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/admin")
+    for path in ("/admin", "/admin/import", "/admin/gates", "/admin/settings"):
+        page.goto(path)
+        assert unlabelled_fields(page) == [], path
     yield page
     context.close()
 
@@ -158,10 +161,9 @@ def test_login_works_with_the_keyboard_alone(chromium: Any, live_hub: LiveHub) -
         page.keyboard.type(live_hub.passwords["guard"])
         page.keyboard.press("Enter")
         page.wait_for_url("**/console", timeout=TIMEOUT_MS)
-        # Every form field on the console has a label.
-        unlabelled = page.evaluate(
-            """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
-                 .filter(el => !(el.labels && el.labels.length)).map(el => el.name)""")
-        assert unlabelled == []
+        # Every form field on the guard's pages has a label.
+        for path in ("/console", "/charts", "/privacy"):
+            page.goto(path)
+            assert unlabelled_fields(page) == [], path
     finally:
         context.close()

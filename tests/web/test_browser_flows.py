@@ -23,7 +23,7 @@ from doorward.hub.services.accounts import AuthUser
 from doorward.store.models import AuditEntry
 from doorward.transport.messages import EventBatch, EventMessage
 
-from .conftest import LiveHub, shoot
+from .conftest import LiveHub, shoot, unlabelled_fields
 
 pytestmark = pytest.mark.browser
 
@@ -141,9 +141,11 @@ def test_the_resident_exports_their_data_as_json(browser_pages: Any, live_hub: L
     assert _resident_badges_in(live_hub, live_hub.entry_gate)["granted"]
     resident = browser_pages("resident")
     resident.goto("/portal")
+    assert unlabelled_fields(resident) == []
     shoot(resident, "portal")
     resident.goto("/portal/my-data")
     assert resident.locator("#my-entries tbody tr").count() >= 1
+    assert unlabelled_fields(resident) == []
     shoot(resident, "portal-my-data")
     with resident.expect_download() as download_info:
         resident.get_by_role("link", name="Download my data (JSON)").click()

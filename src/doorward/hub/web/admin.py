@@ -206,4 +206,4 @@ def set_face(
 def privacy_page(page: AnyonePage) -> Response:
     """What Doorward keeps and for how long, from the settings in force right now."""
     return page.render("privacy.html", "Privacy", site_policy=policy.current_policy(page.hub),
-                       settings=page.hub.settings)
+                       site_id=page.hub.site_id)

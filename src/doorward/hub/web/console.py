@@ -137,17 +137,9 @@ def check_in(page: StaffForm, gate_id: Annotated[str, Form(max_length=64)] = "",
                     checkin=decision)
 
 
-def _event_or_404(page: Page, event_id: str) -> services.EventView:
-    for event in services.recent_events(page.hub, limit=500):
-        if event.event_id == event_id:
-            return event
-    raise NotFound(f"event {event_id!r} is not among the recent events",
-                   hint="break-glass lookups are for recent events on the console")
-
-
 @router.get("/lookup")
 def lookup_form(page: StaffPage, event_id: str = "") -> Response:
-    event = _event_or_404(page, event_id)
+    event = services.event_view(page.hub, event_id)
     return page.render("console/lookup.html", "Break-glass lookup", event=event, person=None,
                        min_purpose=MIN_PURPOSE_CHARS, purpose="")
 
@@ -156,7 +148,7 @@ def lookup_form(page: StaffPage, event_id: str = "") -> Response:
 def lookup(page: StaffForm, event_id: Annotated[str, Form(max_length=64)] = "",
            purpose: Annotated[str, Form(max_length=500)] = "") -> Response:
     """Who is behind one event: only with a stated purpose, always audited."""
-    event = _event_or_404(page, event_id)
+    event = services.event_view(page.hub, event_id)
     context: dict[str, Any] = {"event": event, "min_purpose": MIN_PURPOSE_CHARS,
                                "purpose": purpose}
     try:

@@ -39,6 +39,8 @@ __all__ = [
     "GateStatus",
     "HourBar",
     "acknowledge_alarm",
+    "alarm_view",
+    "event_view",
     "events_after",
     "gate_status",
     "hourly_traffic",
@@ -180,6 +182,17 @@ def events_after(hub: HubContext, seq: int, limit: int = 50) -> list[EventView]:
     with hub.db.read() as session:
         rows = [tuple(r) for r in session.execute(query)]
     return _views(hub, rows)
+
+
+def event_view(hub: HubContext, event_id: str) -> EventView:
+    """One event of the site as staff may see it."""
+    query = select(*_COLUMNS).where(EventLogEntry.site_id == hub.site_id,
+                                    EventLogEntry.event_id == event_id)
+    with hub.db.read() as session:
+        rows = [tuple(r) for r in session.execute(query)]
+    if not rows:
+        raise NotFound(f"there is no event {event_id!r}", hint="pick an event on the console")
+    return _views(hub, rows)[0]
 
 
 def _acks(hub: HubContext, event_ids: list[str]) -> dict[str, tuple[str, str]]:
