@@ -20,6 +20,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
+from doorward.sim.fleet import close_mqtt_client
 from doorward.transport.link import LinkHandlers
 from doorward.transport.mqtt import EdgeMqttLink, topic
 
@@ -118,8 +119,7 @@ class Client:
         return self
 
     def __exit__(self, *_: object) -> None:
-        self.paho.disconnect()
-        self.paho.loop_stop()
+        close_mqtt_client(self.paho)
 
     def subscribe(self, name: str) -> list[ReasonCode]:
         self.subscribed.clear()

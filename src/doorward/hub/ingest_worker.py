@@ -158,6 +158,10 @@ class IngestWorker:
         self._stop_writer()
         self._client.disconnect()
         self._client.loop_stop()
+        # paho closes its sockets only in __del__, which a reference cycle can postpone.
+        reset = getattr(self._client, "_reset_sockets", None)
+        if callable(reset):
+            reset()
         self._connected.clear()
 
     def _stop_writer(self) -> None:

@@ -41,7 +41,9 @@ from doorward.sim.fleet_traffic import FleetLayout, GatePlace, day_rate_factor, 
 from doorward.transport.messages import EventBatch, EventMessage, IngestAck, SnapshotMessage
 from doorward.transport.mqtt import MqttTarget, parse_mqtt_url, topic
 
-__all__ = ["FleetProcessConfig", "FleetResult", "mqtt_client", "run_fleet_process"]
+__all__ = [
+    "FleetProcessConfig", "FleetResult", "close_mqtt_client", "mqtt_client", "run_fleet_process",
+]
 
 log = logging.getLogger(__name__)
 QOS = 1
@@ -61,6 +63,16 @@ def mqtt_client(target: MqttTarget, name: str, ca_file: str | None = None) -> pa
     client.max_queued_messages_set(0)
     client.reconnect_delay_set(1, 30)
     return client
+
+
+def close_mqtt_client(client: paho.Client) -> None:
+    """Disconnect, stop the network thread, and close paho's sockets now, not in __del__
+    (which a reference cycle can postpone past the end of a test or the interpreter)."""
+    client.disconnect()
+    client.loop_stop()
+    reset = getattr(client, "_reset_sockets", None)
+    if callable(reset):
+        reset()
 
 
 @dataclass(frozen=True)
@@ -158,8 +170,7 @@ class FleetProcess:
         return self._connected.wait(timeout)
 
     def close(self) -> None:
-        self._client.disconnect()
-        self._client.loop_stop()
+        close_mqtt_client(self._client)
         for edge in self._edges.values():
             edge.outbox.close()
 

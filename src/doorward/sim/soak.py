@@ -26,7 +26,13 @@ from typing import Any
 from doorward.domain.keys import HubKeys
 from doorward.errors import ConfigError, TransportError
 from doorward.settings import Settings
-from doorward.sim.fleet import FleetProcessConfig, FleetResult, mqtt_client, run_fleet_process
+from doorward.sim.fleet import (
+    FleetProcessConfig,
+    FleetResult,
+    close_mqtt_client,
+    mqtt_client,
+    run_fleet_process,
+)
 from doorward.sim.fleet_traffic import FleetLayout, SimCredential
 from doorward.sim.soak_checks import ProcessSampler, count_delivery, percentile
 from doorward.store.db import Database
@@ -271,8 +277,7 @@ def run_soak(
             if proc.is_alive():
                 proc.kill()
                 proc.join()
-        publisher.disconnect()
-        publisher.loop_stop()
+        close_mqtt_client(publisher)
         if db is not None:
             db.dispose()
         shutil.rmtree(outbox_dir, ignore_errors=True)
