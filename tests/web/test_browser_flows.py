@@ -249,3 +249,17 @@ def test_alarms_arrive_live_and_are_acknowledged_and_manual_open_needs_a_reason(
     assert reason in purposes
     row = guard.locator(f"#event-rows tr[data-gate='{live_hub.entry_gate}']").first
     assert "opened by staff" in row.inner_text()
+
+
+def test_the_console_can_follow_one_gate(browser_pages: Any, live_hub: LiveHub) -> None:
+    guard = browser_pages("guard")
+    guard.goto("/console")
+    guard.locator("#gate-select").select_option(live_hub.door_gate)
+    guard.get_by_role("button", name="Show").click()
+    guard.wait_for_selector("[data-sse-url][data-connected='true']")
+    assert guard.locator(f"#event-rows tr:not([data-gate='{live_hub.door_gate}'])"
+                         ":not(#event-rows-empty)").count() == 0
+    assert _resident_badges_in(live_hub, live_hub.entry_gate)["granted"]
+    assert _resident_badges_in(live_hub, live_hub.door_gate)["granted"]
+    guard.locator(f"#event-rows tr.fresh[data-gate='{live_hub.door_gate}']").first.wait_for()
+    assert guard.locator(f"#event-rows tr[data-gate='{live_hub.entry_gate}']").count() == 0

@@ -36,17 +36,22 @@ SESSION_CHECK_POLLS = 30
 
 
 def _console(page: Page, *, status_code: int = 200, flashes: list[Flash] | None = None,
-             **extra: object) -> Response:
+             gate: str = "", **extra: object) -> Response:
+    gates = services.gate_status(page.hub)
+    if gate not in {g.id for g in gates}:
+        gate = ""  # an unknown gate shows every gate rather than an empty page
     return page.render(
         "console/console.html", "Guard console", status_code=status_code, flashes=flashes,
-        gates=services.gate_status(page.hub), alarms=services.open_alarms(page.hub),
-        events=services.recent_events(page.hub), checkin=extra.pop("checkin", None), **extra,
+        gates=gates, alarms=services.open_alarms(page.hub), selected_gate=gate,
+        events=services.recent_events(page.hub, gate_id=gate),
+        checkin=extra.pop("checkin", None), **extra,
     )
 
 
 @router.get("")
-def console(page: StaffPage) -> Response:
-    return _console(page)
+def console(page: StaffPage, gate: str = "") -> Response:
+    """Everything at once, or the live events of one gate (``?gate=<id>``)."""
+    return _console(page, gate=gate)
 
 
 def _fragment(template: str, **context: object) -> str:
@@ -54,7 +59,7 @@ def _fragment(template: str, **context: object) -> str:
 
 
 @router.get("/stream")
-async def stream(page: StaffPage) -> EventSourceResponse:
+async def stream(page: StaffPage, gate: str = "") -> EventSourceResponse:
     """Server-sent events: new access events, alarms, and gate status every few seconds."""
     hub, request = page.hub, page.request
     token = request.cookies.get(SESSION_COOKIE, "")
@@ -75,14 +80,17 @@ async def stream(page: StaffPage) -> EventSourceResponse:
             fresh = await run_in_threadpool(services.events_after, hub, last)
             if fresh:
                 last = fresh[-1].seq
-                newest_first = list(reversed(fresh))
-                yield ServerSentEvent(_fragment("console/_event_rows.html", events=newest_first),
+            newest_first = list(reversed(fresh))
+            shown = [e for e in newest_first if not gate or e.gate_id == gate]
+            if shown:
+                yield ServerSentEvent(_fragment("console/_event_rows.html", events=shown),
                                       event="access")
-                alarms = [e for e in newest_first if e.kind == "alarm" or e.alarm]
-                if alarms:
-                    yield ServerSentEvent(_fragment(
-                        "console/_alarm_rows.html", csrf_token=page.csrf_token,
-                        alarms=[services.AlarmView(e) for e in alarms]), event="alarm")
+            # Alarms from every gate, whatever the filter: nobody should miss one.
+            alarms = [e for e in newest_first if e.kind == "alarm" or e.alarm]
+            if alarms:
+                yield ServerSentEvent(_fragment(
+                    "console/_alarm_rows.html", csrf_token=page.csrf_token,
+                    alarms=[services.AlarmView(e) for e in alarms]), event="alarm")
             if fresh or polls % GATES_EVERY_POLLS == 0:
                 gates = await run_in_threadpool(services.gate_status, hub)
                 yield ServerSentEvent(_fragment("console/_gates.html", gates=gates),

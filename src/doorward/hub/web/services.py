@@ -153,12 +153,14 @@ def _views(hub: HubContext, rows: list[tuple[object, ...]]) -> list[EventView]:
     return views
 
 
-def recent_events(hub: HubContext, limit: int = 50) -> list[EventView]:
-    """The newest events of the site, newest first."""
+def recent_events(hub: HubContext, limit: int = 50, gate_id: str = "") -> list[EventView]:
+    """The newest events of the site (or of one gate), newest first."""
     query = (
         select(*_COLUMNS).where(EventLogEntry.site_id == hub.site_id)
         .order_by(EventLogEntry.seq.desc()).limit(limit)
     )
+    if gate_id:
+        query = query.where(EventLogEntry.gate_id == gate_id)
     with hub.db.read() as session:
         rows = [tuple(r) for r in session.execute(query)]
     return _views(hub, rows)
