@@ -16,7 +16,12 @@ import pytest
 
 from doorward.edge.actuators import OsdpOutputRelay
 from doorward.edge.controller import EdgeConfig, EdgeController, GateHardware
-from doorward.edge.readers.osdp import OsdpReader, SocketChannel, load_or_create_scbk
+from doorward.edge.readers.osdp import (
+    OsdpReader,
+    SerialChannel,
+    SocketChannel,
+    load_or_create_scbk,
+)
 
 from .conftest import CARD, PIN, PIN_ID, Site
 
@@ -199,3 +204,60 @@ def test_dropped_reader_is_back_within_5_seconds(link: Link, site: Site, tmp_pat
         assert link.reader.panels_created >= 2
     finally:
         link.reader.stop()
+
+
+def test_missing_serial_port_starts_offline_and_alarms(site: Site, tmp_path: Path) -> None:
+    scbk = load_or_create_scbk(tmp_path / "k.scbk")
+    reader = OsdpReader(
+        "ttyGONE", lambda: SerialChannel("/dev/does-not-exist"), scbk, retry_seconds=0.3
+    )
+    controller = start_edge(site, tmp_path, reader)
+    try:
+        time.sleep(2.0)
+        assert not reader.online
+        assert controller.outbox is not None
+        alarms = [e for e in controller.outbox.pending() if e.kind == "alarm"]
+        assert [(e.alarm, e.detail) for e in alarms] == [("reader_offline", {"reader": "ttyGONE"})]
+    finally:
+        controller.stop()
+
+
+def test_serial_channel_talks_osdp_over_a_pty(site: Site, tmp_path: Path) -> None:
+    """A pseudo-terminal stands in for the RS-485 adapter: the real termios code path."""
+    import os
+
+    master, slave = os.openpty()
+    slave_path = os.ttyname(slave)
+    scbk = load_or_create_scbk(tmp_path / "pty.scbk")
+
+    class MasterChannel(osdp.Channel):
+        def read(self, max_bytes: int) -> bytes:
+            try:
+                return os.read(master, max_bytes)
+            except (BlockingIOError, OSError):
+                return b""
+
+        def write(self, buf: bytes) -> int:
+            return os.write(master, buf)
+
+        def flush(self) -> None:
+            pass
+
+    os.set_blocking(master, False)
+    caps = osdp.PDCapabilities([(osdp.Capability.OutputControl, 1, 1)])
+    info = osdp.PDInfo(ADDRESS, MasterChannel(), scbk=scbk, flags=[osdp.LibFlag.EnforceSecure])
+    pd = osdp.PeripheralDevice(info, caps, log_level=osdp.LogLevel.Emergency)
+    pd.start()
+    reader = OsdpReader("pty", lambda: SerialChannel(slave_path, 115200), scbk)
+    reader.start()
+    try:
+        assert wait_online(reader, 5) is not None
+        OsdpOutputRelay(reader).pulse(2.0)
+        command = pd.get_command(timeout=2)
+        assert command is not None and command["command"] == osdp.Command.Output
+        assert command["timer_count"] == 20
+    finally:
+        reader.stop()
+        pd.stop()
+        os.close(master)
+        os.close(slave)

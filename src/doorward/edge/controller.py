@@ -333,11 +333,14 @@ class EdgeController:
             self._record("system", outcome="fire_cleared", reason="gate locked again")
 
     def _on_door_contact(self, is_open: bool) -> None:
-        if not self._running or self._door is None:
+        if not self._running:
             return
         now = self.clock()
+        alarms: list[Alarm] = []
         with self._lock:
-            alarms = self._door.contact_opened(now) if is_open else self._door.contact_closed(now)
+            door = self._door
+            if door is not None:
+                alarms = door.contact_opened(now) if is_open else door.contact_closed(now)
         self._record("door", outcome="opened" if is_open else "closed")
         self._raise(alarms)
 

@@ -116,6 +116,7 @@ class Uplink:
     def _run(self) -> None:
         next_heartbeat = 0.0
         next_poll = 0.0
+        backoff = 1.0
         while not self._stop.is_set():
             self._wake.wait(0.5)
             self._wake.clear()
@@ -125,8 +126,12 @@ class Uplink:
             try:
                 if self._resync.is_set():
                     self._resync.clear()
-                    self.link.request_snapshot(self._version())
-                    next_poll = now + self.snapshot_poll_seconds
+                    if self.link.polls_snapshots:
+                        self.link.request_snapshot(self._version())
+                        next_poll = now + self.snapshot_poll_seconds
+                    else:  # a pushing hub answers the version in our heartbeat
+                        self.link.send_heartbeat(self._heartbeat())
+                        next_heartbeat = now + self.heartbeat_seconds
                 if self.link.polls_snapshots and now >= next_poll:
                     self.link.request_snapshot(self._version())
                     next_poll = now + self.snapshot_poll_seconds
@@ -134,9 +139,12 @@ class Uplink:
                     self.link.send_heartbeat(self._heartbeat())
                     next_heartbeat = now + self.heartbeat_seconds
                 self._forward(now)
+                backoff = 1.0
             except DoorwardError as exc:
-                log.warning("uplink: %s", exc)
-                self._stop.wait(1.0)  # the link is down; paho / the next poll retries
+                log.warning("uplink: %s (retrying in %.0f s)", exc, backoff)
+                self._resync.set()  # whatever we missed meanwhile
+                self._stop.wait(backoff)  # the link is down; the hub is not hammered
+                backoff = min(backoff * 2, 30.0)
 
     def _forward(self, now: float) -> None:
         with self._lock:

@@ -10,6 +10,7 @@ never comes online; the controller turns that into a ``reader_offline`` alarm.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import socket
@@ -34,6 +35,7 @@ __all__ = [
     "load_or_create_scbk",
 ]
 
+log = logging.getLogger(__name__)
 SCBK_BYTES = 16
 # OSDP keypad codes: '*' is 0x7F and '#' is 0x0D; digits are ASCII.
 _KEY_CODES = {0x7F: "*", 0x0D: "#"}
@@ -168,6 +170,8 @@ class OsdpReader:
         self._scbk = scbk
         self._log_level = log_level
         self._cp: osdp.ControlPanel | None = None
+        self._cp_created = 0.0
+        self._channel: osdp.Channel | None = None
         self._cp_lock = threading.Lock()
         self._stop = threading.Event()
         self._supervisor: threading.Thread | None = None
@@ -178,7 +182,15 @@ class OsdpReader:
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
         self._stop.clear()
-        self._open_panel()
+        try:
+            self._open_panel()
+        except DeviceError as exc:
+            # Start anyway: the gate keeps its other readers, and the supervisor retries
+            # (the controller raises reader_offline if this one never comes up).
+            log.warning(
+                "reader %s: %s; retrying every %.0f s", self.reader_id, exc, self.retry_seconds
+            )
+            self._cp_created = time.monotonic()
         self._supervisor = threading.Thread(
             target=self._supervise, name=f"osdp-{self.reader_id}", daemon=True
         )
@@ -283,9 +295,10 @@ class OsdpReader:
 
     # -- supervision ---------------------------------------------------------------------
     def _open_panel(self) -> None:
+        channel = self._channel_factory()  # raises DeviceError if the port cannot open
         info = osdp.PDInfo(
             self.address,
-            self._channel_factory(),
+            channel,
             scbk=self._scbk,
             name=self.reader_id,
             flags=[osdp.LibFlag.EnforceSecure],
@@ -298,11 +311,16 @@ class OsdpReader:
         self._cp = cp
         self._cp_created = time.monotonic()
         self.panels_created += 1
+        self._channel = channel
 
     def _close_panel(self) -> None:
         cp, self._cp = self._cp, None
         if cp is not None:
             cp.stop()
+        channel, self._channel = self._channel, None
+        close = getattr(channel, "close", None)
+        if callable(close):  # a serial port is reopened with the next panel
+            close()
 
     def _supervise(self) -> None:
         while not self._stop.wait(0.1):
@@ -312,9 +330,13 @@ class OsdpReader:
                     cp is not None and cp.is_online(self.address) and cp.is_sc_active(self.address)
                 )
                 self._online = online
-                if online or cp is None:
+                if online:
                     continue
                 if time.monotonic() - self._cp_created >= self.retry_seconds:
                     # libosdp would wait 300 s before polling a dropped reader again.
                     self._close_panel()
-                    self._open_panel()
+                    try:
+                        self._open_panel()
+                    except DeviceError as exc:  # e.g. the serial adapter was unplugged
+                        log.warning("reader %s: %s; retrying", self.reader_id, exc)
+                        self._cp_created = time.monotonic()
