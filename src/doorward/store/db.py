@@ -15,7 +15,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,6 +24,8 @@ from doorward.errors import StoreError
 __all__ = ["Database", "normalize_url"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
+#: PostgreSQL advisory lock id held while migrating ("doorward" in ASCII, as an int).
+_MIGRATE_LOCK = 0x646F6F7277617264
 
 
 def normalize_url(url: str) -> str:
@@ -72,7 +74,9 @@ class Database:
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            # FULL, not NORMAL: the hub acknowledges events to edges, which then drop them from
+            # their outbox, so a committed write must survive a power cut.
+            cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
@@ -118,9 +122,14 @@ class Database:
         cfg = Config()
         cfg.set_main_option("script_location", str(_MIGRATIONS))
         try:
-            with self.engine.begin() as conn:
-                cfg.attributes["connection"] = conn
-                command.upgrade(cfg, revision)
+            with self._writer, self.engine.connect() as raw:
+                conn = raw.execution_options(doorward_immediate=self.is_sqlite)
+                with conn.begin():
+                    if not self.is_sqlite:
+                        # Hub replicas starting together must not run the same migration twice.
+                        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATE_LOCK})
+                    cfg.attributes["connection"] = conn
+                    command.upgrade(cfg, revision)
         except SQLAlchemyError as exc:
             raise StoreError(f"migration failed: {exc}") from exc
 
