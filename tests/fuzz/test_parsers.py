@@ -168,6 +168,20 @@ def test_mqtt_messages_at_the_hub_are_parsed_or_dropped(payload: bytes, channel:
         assert all(isinstance(e, EventMessage) for e in batch.events)
 
 
+def test_a_genuine_batch_does_reach_ingestion() -> None:
+    """The fuzz target above can fail: well-formed batches are not simply dropped too."""
+    ingested: list[EventBatch] = []
+
+    def ingest(batch: EventBatch) -> IngestAck:
+        ingested.append(batch)
+        return IngestAck(accepted=[], duplicates=[])
+
+    bridge = HubMqttBridge("mqtt://127.0.0.1:1", "site-1", ingest)
+    bridge._on_message(bridge._client, None, _message("doorward/site-1/main/events",
+                                                       _BATCH.encode()))
+    assert [b.events[0].event_id for b in ingested] == ["ev-0123456789"]
+
+
 @FUZZ
 @given(payload=st.binary(max_size=300),
        channel=st.sampled_from(["acks", "snapshot", "commands"]))
