@@ -20,17 +20,16 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from pathlib import Path
 
 from doorward.domain import model as m
 from doorward.domain.alarms import Alarm, DoorMonitor, TailgateCounter
 from doorward.domain.decide import decide
-from doorward.domain.memory import AccessMemory, AccessPolicy
-from doorward.edge.actuators import BinaryInput, PassageCounter, Relay
+from doorward.domain.memory import AccessMemory
+from doorward.edge.config import EdgeConfig, GateHardware
 from doorward.edge.outbox import Outbox
-from doorward.edge.readers import Feedback, Reader, ReaderInput
+from doorward.edge.readers import Feedback, Reader, ReaderInput, to_access_request
 from doorward.edge.snapshot_cache import ApplyResult, SnapshotCache
 from doorward.edge.uplink import Uplink
 from doorward.errors import DoorwardError
@@ -40,52 +39,12 @@ from doorward.transport.messages import Command, EventMessage, Heartbeat, Snapsh
 __all__ = ["EdgeConfig", "EdgeController", "GateHardware", "Handled", "to_access_request"]
 
 log = logging.getLogger(__name__)
-_BASE32 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567=")
-
-
-@dataclass(frozen=True, slots=True)
-class EdgeConfig:
-    site_id: str
-    gate_id: str
-    data_dir: Path
-    edge_id: str = ""
-    pulse_seconds: float = 5.0
-    heartbeat_seconds: float = 30.0
-    reader_offline_alarm_seconds: float = 10.0
-    ack_timeout_seconds: float = 5.0
-    policy: AccessPolicy = field(default_factory=AccessPolicy)
-
-
-@dataclass(slots=True)
-class GateHardware:
-    relay: Relay
-    door_contact: BinaryInput | None = None
-    exit_button: BinaryInput | None = None
-    fire_input: BinaryInput | None = None
-    beam: PassageCounter | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Handled:
     decision: m.Decision
     event: EventMessage
-
-
-def to_access_request(gate_id: str, presented: ReaderInput) -> m.AccessRequest:
-    """Map a reader's input onto the domain's request. Keypad: ``id*pin`` or a pass code."""
-    gate, reader = gate_id, presented.reader_id
-    kinds = m.CredentialKind
-    if presented.kind == "card":
-        return m.AccessRequest(gate, reader, kinds.CARD, card=presented.card)
-    if presented.kind == "keypad":
-        if "*" in presented.keys:
-            pin_id, _, pin = presented.keys.partition("*")
-            return m.AccessRequest(gate, reader, kinds.PIN, pin_id=pin_id, pin=pin)
-        return m.AccessRequest(gate, reader, kinds.VISITOR_PASS, pass_code=presented.keys)
-    # Pass QR payloads are base32 (upper case); mobile keys are base64url (mixed case).
-    if presented.token and set(presented.token) <= _BASE32:
-        return m.AccessRequest(gate, reader, kinds.VISITOR_PASS, token=presented.token)
-    return m.AccessRequest(gate, reader, kinds.MOBILE, token=presented.token)
 
 
 class EdgeController:

@@ -100,16 +100,18 @@ class Outbox:
         return int(cursor.rowcount)
 
     def contains(self, event_id: str) -> bool:
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT 1 FROM outbox WHERE event_id = ?", (event_id,)
-            ).fetchone()
-        return row is not None
+        return self._scalar("SELECT COUNT(*) FROM outbox WHERE event_id = ?", (event_id,)) > 0
 
     def depth(self) -> int:
+        return self._scalar("SELECT COUNT(*) FROM outbox", ())
+
+    def _scalar(self, sql: str, params: tuple[str, ...]) -> int:
         with self._lock:
-            (count,) = self._conn.execute("SELECT COUNT(*) FROM outbox").fetchone()
-        return int(count)
+            try:
+                (value,) = self._conn.execute(sql, params).fetchone()
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot read the outbox: {exc}") from exc
+        return int(value)
 
     def close(self) -> None:
         with self._lock:

@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal, Protocol, runtime_checkable
 
+from doorward.domain import model as m
 from doorward.domain.model import CardData
 
-__all__ = ["Feedback", "KeypadBuffer", "Reader", "ReaderInput"]
+__all__ = ["Feedback", "KeypadBuffer", "Reader", "ReaderInput", "to_access_request"]
+
+_BASE32 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567=")
 
 InputKind = Literal["card", "keypad", "token"]
 
@@ -88,3 +91,20 @@ class KeypadBuffer:
             elif key.isalnum() or key == "*":
                 self._keys.append(key)
         return finished
+
+
+def to_access_request(gate_id: str, presented: ReaderInput) -> m.AccessRequest:
+    """Map a reader's input onto the domain's request. Keypad: ``id*pin`` or a pass code."""
+    gate, reader = gate_id, presented.reader_id
+    kinds = m.CredentialKind
+    if presented.kind == "card":
+        return m.AccessRequest(gate, reader, kinds.CARD, card=presented.card)
+    if presented.kind == "keypad":
+        if "*" in presented.keys:
+            pin_id, _, pin = presented.keys.partition("*")
+            return m.AccessRequest(gate, reader, kinds.PIN, pin_id=pin_id, pin=pin)
+        return m.AccessRequest(gate, reader, kinds.VISITOR_PASS, pass_code=presented.keys)
+    # Pass QR payloads are base32 (upper case); mobile keys are base64url (mixed case).
+    if presented.token and set(presented.token) <= _BASE32:
+        return m.AccessRequest(gate, reader, kinds.VISITOR_PASS, token=presented.token)
+    return m.AccessRequest(gate, reader, kinds.MOBILE, token=presented.token)
