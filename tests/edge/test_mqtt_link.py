@@ -201,3 +201,31 @@ def test_mqtt_urls_are_checked() -> None:
     assert parse_mqtt_url("mqtt://localhost").port == 1883
     with pytest.raises(ConfigError):
         parse_mqtt_url("http://localhost:1883")
+
+
+def test_two_hub_replicas_share_the_events(site: Site, tmp_path: Path) -> None:
+    """$share/hub: each event reaches one replica, none is lost, heartbeats carry status."""
+    first, second = MemoryHub(), MemoryHub()
+    bridges = [HubMqttBridge(BROKER, site.site_id, hub.ingest) for hub in (first, second)]
+    for bridge in bridges:
+        bridge.start()
+    gate = None
+    try:
+        assert all(b.wait_connected(5) for b in bridges)
+        time.sleep(0.3)  # both shared subscriptions in place
+        gate = mqtt_gate(site, tmp_path)
+        gate.controller.apply_snapshot(site.full_snapshot())
+        for _ in range(30):
+            gate.controller.handle_input(card())
+            time.sleep(0.01)
+        assert wait_for(lambda: depth(gate) == 0, 10)
+        assert not set(first.events) & set(second.events)
+        assert first.calls and second.calls, "one replica got every batch"
+        assert len(first.events) + len(second.events) >= 31  # 30 access + edge_started
+        heartbeat = gate.controller.heartbeat()
+        assert heartbeat.readers_online == {"r1": True} and heartbeat.outbox_depth == 0
+    finally:
+        if gate is not None:
+            gate.controller.stop()
+        for bridge in bridges:
+            bridge.stop()
