@@ -7,6 +7,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from fastapi.routing import APIRoute
+
+from doorward.hub.web import AREA_ROUTERS
 
 from .conftest import LiveHub, csrf_of
 
@@ -30,6 +33,7 @@ PAGES: dict[str, tuple[int, int, int, int]] = {
     "/admin/import/no-such-job": (LOGIN, 403, 403, 404),
     "/admin/gates": (LOGIN, 403, 403, 200),
     "/admin/settings": (LOGIN, 403, 403, 200),
+    "/visit/pass_0000000000000000": (200, 200, 200, 200),  # the guest's page needs no login
 }
 
 #: Form posts: path -> expected status for (anonymous, resident, guard, admin), CSRF included.
@@ -44,7 +48,38 @@ FORMS: dict[str, tuple[int, int, int, int]] = {
     "/portal/passes": (401, 422, 403, 403),
     "/portal/consent": (401, 422, 403, 403),
     "/portal/erase": (401, 422, 403, 403),
+    "/portal/passes/no-such-pass/revoke": (401, 404, 403, 403),
+    "/console/alarms/no-such-event/ack": (401, 403, 404, 404),
+    "/admin/import": (401, 403, 403, 422),
+    "/admin/settings/face": (401, 403, 403, 200),  # switching it off needs nothing
+    "/login": (422, 422, 422, 422),
+    "/visit/pass_0000000000000000/card": (422, 422, 422, 422),  # no signed pass posted
 }
+#: Tested on their own: the stream never ends, and logging out would end the clients' sessions.
+SEPARATELY = {("GET", "/console/stream"), ("POST", "/logout")}
+
+
+def test_the_matrix_covers_every_page_and_form_route() -> None:
+    covered = {("GET", p.split("?")[0]) for p in PAGES} | {("POST", p) for p in FORMS}
+    missing = []
+    for area in AREA_ROUTERS:
+        for route in area.routes:
+            assert isinstance(route, APIRoute)
+            for method in route.methods:
+                hit = any(m == method and route.path_regex.match(path) for m, path in covered)
+                if not hit and (method, route.path) not in SEPARATELY:
+                    missing.append(f"{method} {route.path}")
+    assert missing == []
+
+
+def test_logging_out_ends_the_session(any_db_hub: LiveHub) -> None:
+    with any_db_hub.client() as client:
+        any_db_hub.login(client, "guard")
+        assert client.get("/console").status_code == 200
+        token = csrf_of(client.get("/console").text)
+        response = client.post("/logout", data={"csrf_token": token})
+        assert response.status_code == 303 and response.headers["location"] == "/login"
+        assert client.get("/console").status_code == LOGIN
 
 
 @pytest.fixture(scope="module")

@@ -20,11 +20,16 @@ from starlette.staticfiles import StaticFiles
 from doorward.hub.web import admin, auth_pages, charts, console, portal, visit
 from doorward.hub.web.rendering import STATIC_DIR
 
-__all__ = ["install", "mount_static", "router"]
+__all__ = ["AREA_ROUTERS", "install", "mount_static", "router"]
+
+#: One router per area; ``router`` includes them all.
+AREA_ROUTERS: tuple[APIRouter, ...] = tuple(
+    area.router for area in (auth_pages, console, charts, admin, portal, visit)
+)
 
 router = APIRouter(include_in_schema=False)
-for _area in (auth_pages, console, charts, admin, portal, visit):
-    router.include_router(_area.router)
+for _area_router in AREA_ROUTERS:
+    router.include_router(_area_router)
 
 
 def mount_static(app: FastAPI) -> None:

@@ -16,13 +16,14 @@ from starlette.responses import Response
 
 from doorward.domain.passes import parse_pass
 from doorward.errors import InvalidToken
-from doorward.hub.web.access import Page, PageRoute, page_for
+from doorward.hub.web.access import Page, PageRoute, form_for, page_for
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/visit", route_class=PageRoute, include_in_schema=False)
 
 AnyonePage = Annotated[Page, Depends(page_for())]
+AnyoneForm = Annotated[Page, Depends(form_for())]
 
 
 @router.get("/{pass_id}")
@@ -31,7 +32,7 @@ def visit_page(page: AnyonePage, pass_id: str) -> Response:
 
 
 @router.post("/{pass_id}/card")
-def visit_card(page: AnyonePage, pass_id: str,
+def visit_card(page: AnyoneForm, pass_id: str,
                p: Annotated[str, Form(max_length=2048)] = "") -> Response:
     grant = parse_pass(p, page.hub.keys.public_bytes())
     if grant.id != pass_id:
