@@ -129,3 +129,38 @@ def test_concurrent_appenders_keep_one_correct_chain(db: Database) -> None:
     per_site = {"s1": pairs * 3 * per_batch, "s2": pairs * 2 * per_batch}  # batches 0,2,4 / 1,3
     for site, size in per_site.items():
         assert [e.seq for e in _chain(db, site)] == list(range(1, size + 1))
+
+
+def test_the_same_event_id_sent_for_two_sites_at_once_is_stored_once(db: Database) -> None:
+    """Different sites lock different chain heads; the unique event id still decides."""
+    ids = [make_event(i).event_id for i in range(50)]
+    acks: dict[str, tuple[list[str], list[str]]] = {}
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def appender(site: str) -> None:
+        database = Database(db.url)
+        try:
+            batch = [
+                make_event(i, site=site).model_copy(update={"event_id": ids[i]}) for i in range(50)
+            ]
+            start.wait()
+            ack = EventLog(database, CHAIN_KEY).append(batch)
+            acks[site] = (ack.accepted, ack.duplicates)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            database.dispose()
+
+    threads = [threading.Thread(target=appender, args=(s,)) for s in ("s1", "s2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    for accepted, duplicates in acks.values():
+        assert sorted(accepted + duplicates) == sorted(ids)
+    assert sorted(acks["s1"][0] + acks["s2"][0]) == sorted(ids)
+    log = EventLog(db, CHAIN_KEY)
+    assert log.count() == 50
+    assert log.verify().ok

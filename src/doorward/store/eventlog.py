@@ -90,6 +90,7 @@ class LoggedEvent(NamedTuple):
 
 
 #: The columns a LoggedEvent is read from, in its field order.
+_COLUMN_NAMES = tuple(column.name for column in _E.__table__.columns)
 _READ_COLUMNS = tuple(_E.__table__.c[name] for name in LoggedEvent._fields)
 
 
@@ -150,7 +151,7 @@ class EventLog:
             except StoreError as exc:
                 # Another appender stored one of these ids (for another site) first; the next
                 # attempt sees it as a duplicate.
-                if not isinstance(exc.__cause__, IntegrityError) or attempt == _APPEND_ATTEMPTS:
+                if not _is_unique_violation(exc.__cause__) or attempt == _APPEND_ATTEMPTS:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -175,12 +176,13 @@ class EventLog:
                     continue
                 last_seq, last_hash = heads[event.site_id]
                 values = event.model_dump()
+                values["occurred_at"] = as_utc(values["occurred_at"])
                 values.update(seq=last_seq + 1, received_at=received_at, prev_hash=last_hash)
                 values["entry_hash"] = entry_hash(self._key, last_hash, values)
                 heads[event.site_id] = (last_seq + 1, values["entry_hash"])
                 rows.append(values)
             if rows:
-                session.execute(insert(_E), rows)
+                self._insert_rows(session, rows)
                 for site in sorted({row["site_id"] for row in rows}):
                     last_seq, last_hash = heads[site]
                     session.execute(
@@ -195,6 +197,25 @@ class EventLog:
         accepted = [row["event_id"] for row in rows]
         duplicates = [e for e in first_seen if e in stored] + repeats
         return IngestAck(accepted=accepted, duplicates=list(dict.fromkeys(duplicates)))
+
+    def _insert_rows(self, session: Session, rows: list[dict[str, Any]]) -> None:
+        if self._db.is_sqlite:
+            session.execute(insert(_E), rows)
+            return
+        # COPY: on PostgreSQL about twice as fast as executemany for a 500-event batch.
+        import psycopg
+        from psycopg.types.json import Json
+
+        copy_sql = f"COPY {_E.__tablename__} ({', '.join(_COLUMN_NAMES)}) FROM STDIN"
+        dbapi = cast("psycopg.Connection[Any]", session.connection().connection.dbapi_connection)
+        try:
+            with dbapi.cursor() as cursor, cursor.copy(copy_sql) as copy:
+                for row in rows:
+                    copy.write_row(
+                        [Json(row[c]) if c == "detail" else row[c] for c in _COLUMN_NAMES]
+                    )
+        except psycopg.Error as exc:
+            raise StoreError(f"storing events failed: {exc.__class__.__name__}: {exc}") from exc
 
     def _lock_heads(self, session: Session, sites: list[str]) -> dict[str, tuple[int, str]]:
         """Create missing chain heads, then lock them (in site order, so no deadlocks)."""
@@ -365,6 +386,16 @@ class EventLog:
         )
         with self._db.read() as session:
             return [LoggedEvent(*row) for row in session.execute(query)]
+
+
+def _is_unique_violation(exc: BaseException | None) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    return isinstance(exc, psycopg.IntegrityError)
 
 
 def _filters(
