@@ -177,3 +177,16 @@ def test_dead_reader_raises_reader_offline_alarm(gate: Gate) -> None:
         time.sleep(0.05)
     offline = [e for e in gate.events() if e["alarm"] == "reader_offline"]
     assert len(offline) == 1 and offline[0]["detail"] == {"reader": "r1"}
+
+
+def test_stop_then_start_again_keeps_snapshot_outbox_and_single_handlers(gate: Gate) -> None:
+    first = present_card(gate)
+    gate.controller.stop()
+    assert gate.controller.outbox is None and gate.controller.cache is None
+    gate.controller.start()
+    assert gate.controller.snapshot_version == 1
+    assert gate.controller.outbox is not None
+    assert gate.controller.outbox.contains(first.event.event_id)
+    gate.fire.set(True)
+    assert gate.relay.count("hold_open") == 1  # one handler, not one per start
+    gate.fire.set(False)

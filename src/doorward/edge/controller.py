@@ -70,6 +70,7 @@ class EdgeController:
         self._threads: list[threading.Thread] = []
         self._undo: list[Callable[[], None]] = []
         self._running = False
+        self._subscribed = False
         self._lockdown = False
         self._fire = False
         self._reader_alarmed: dict[str, bool] = {}
@@ -92,23 +93,25 @@ class EdgeController:
     def _start(self) -> None:
         data = self.config.data_dir
         self.outbox = Outbox(data / "outbox.sqlite3")
-        self._undo.append(self.outbox.close)
+        self._undo.append(self._close_outbox)
         self.cache = SnapshotCache(data / "snapshot.sqlite3")
-        self._undo.append(self.cache.close)
+        self._undo.append(self._close_cache)
         saved = self.cache.load_memory()
         if saved is not None:
             self.memory = AccessMemory.from_dict(saved)
         self._rebuild_monitors()
         hw = self.hardware
-        for source, handler in (
-            (hw.door_contact, self._on_door_contact),
-            (hw.exit_button, self._on_exit_button),
-            (hw.fire_input, self._on_fire_input),
-        ):
-            if source is not None:
-                source.subscribe(handler)
-        if hw.beam is not None:
-            hw.beam.subscribe(self._on_passage)
+        if not self._subscribed:  # inputs have no unsubscribe; handlers check _running
+            self._subscribed = True
+            for source, handler in (
+                (hw.door_contact, self._on_door_contact),
+                (hw.exit_button, self._on_exit_button),
+                (hw.fire_input, self._on_fire_input),
+            ):
+                if source is not None:
+                    source.subscribe(handler)
+            if hw.beam is not None:
+                hw.beam.subscribe(self._on_passage)
         self._running = True
         self._undo.append(self._mark_stopped)
         for reader in self.readers:
@@ -150,6 +153,16 @@ class EdgeController:
 
     def _mark_stopped(self) -> None:
         self._running = False
+
+    def _close_outbox(self) -> None:
+        outbox, self.outbox = self.outbox, None
+        if outbox is not None:
+            outbox.close()
+
+    def _close_cache(self) -> None:
+        cache, self.cache = self.cache, None
+        if cache is not None:
+            cache.close()
 
     def _spawn(self, name: str, target: Callable[[], None]) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
