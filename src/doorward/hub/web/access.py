@@ -183,6 +183,11 @@ def _error_page(request: Request, exc: DoorwardError, status: int) -> Response:
     )
 
 
+def _secure_cookies(request: Request) -> bool:
+    """Secure cookies over HTTPS, and always in production (TLS may end at a proxy)."""
+    return request.url.scheme == "https" or hub_of(request).settings.environment == "production"
+
+
 class PageRoute(APIRoute):
     """An APIRoute whose errors are HTML pages and whose responses carry security headers."""
 
@@ -205,7 +210,7 @@ class PageRoute(APIRoute):
                 response = _error_page(request, exc, status)
             except RequestValidationError as exc:
                 response = _error_page(request, _validation_error(exc), 422)
-            ensure_csrf_cookie(request, response, secure=request.url.scheme == "https")
+            ensure_csrf_cookie(request, response, secure=_secure_cookies(request))
             return secure_headers(response)
 
         return page_handler
