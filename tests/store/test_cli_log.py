@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import stat
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -150,3 +153,27 @@ def test_parse_cutoff_reads_dates_and_zones() -> None:
     with pytest.raises(InvalidInput):
         parse_cutoff("2026-06-02", now)
     assert parse_cutoff("2026-05-31", now) < now - timedelta(hours=1)
+
+
+def test_the_doorward_command_prints_a_message_and_a_hint_not_a_traceback(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOORWARD_")}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from doorward.cli import main; main()",
+            "log",
+            "verify",
+            "--data-dir",
+            str(tmp_path / "nowhere"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "there is no database" in done.stderr
+    assert "how to fix:" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
