@@ -252,7 +252,7 @@ def test_alarms_arrive_live_and_are_acknowledged_and_manual_open_needs_a_reason(
 
 
 def test_the_console_can_follow_one_gate(browser_pages: Any, live_hub: LiveHub) -> None:
-    guard = browser_pages("guard")
+    guard = browser_pages("guard", width=390)  # a guard's phone on a patrol
     guard.goto("/console")
     guard.locator("#gate-select").select_option(live_hub.door_gate)
     guard.get_by_role("button", name="Show").click()
@@ -263,3 +263,4 @@ def test_the_console_can_follow_one_gate(browser_pages: Any, live_hub: LiveHub) 
     assert _resident_badges_in(live_hub, live_hub.door_gate)["granted"]
     guard.locator(f"#event-rows tr.fresh[data-gate='{live_hub.door_gate}']").first.wait_for()
     assert guard.locator(f"#event-rows tr[data-gate='{live_hub.entry_gate}']").count() == 0
+    shoot(guard, "console-phone")
