@@ -19,6 +19,8 @@ from doorward.settings import Settings
 from doorward.store.db import Database
 from doorward.store.eventlog import EventLog, load_chain_key
 from doorward.transport.messages import EventMessage
+
+__all__ = ["PASSWORD", "SYSTEM", "Neighbour", "TestClient", "World", "append_events", "days_ago"]
 from hub.conftest import (  # noqa: F401 (fixtures re-used from the hub's tests)
     PASSWORD,
     SYSTEM,

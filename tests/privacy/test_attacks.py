@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from doorward.domain.keys import HubKeys
 from doorward.domain.passes import issue_pass, parse_pass
@@ -249,7 +249,7 @@ def test_log_tampering_is_caught_by_verify(world: World, tamper: str) -> None:
             row = session.scalars(select(entry).where(entry.seq == 6)).one()
             values = {c.name: getattr(row, c.name) for c in entry.__table__.columns}
             values.update(seq=7, event_id="ev-forged-000000", prev_hash=row.entry_hash)
-            session.execute(entry.__table__.insert().values(values))
+            session.execute(insert(entry).values(values))
         else:
             session.execute(update(entry).where(entry.seq == 2).values(seq=-2))
             session.execute(update(entry).where(entry.seq == 4).values(seq=2))

@@ -147,9 +147,9 @@ def test_face_templates_go_on_withdrawal_move_out_and_a_year_unused(world: World
             used = days_ago(400) if label == "idle" else days_ago(3)
             _template(session, subject, days_ago(500), used)
             if label.startswith("moved"):
-                person = session.get(PersonRow, person_id)
-                assert person is not None
-                person.moved_out_at = days_ago(31 if label == "moved" else 20)
+                row = session.get(PersonRow, person_id)
+                assert row is not None
+                row.moved_out_at = days_ago(31 if label == "moved" else 20)
         _template(session, "f" * 32, days_ago(5), None)  # its person was erased
     report = run_retention(world.ctx)
     assert report.face_templates == {"no_consent": 1, "moved_out": 1, "unused": 1, "erased": 1}
