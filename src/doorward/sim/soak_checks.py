@@ -4,6 +4,7 @@ and the figures (latency percentiles, revocation spread, process CPU and memory)
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ def percentile(values: Iterable[float], pct: float) -> float | None:
     ordered = sorted(values)
     if not ordered:
         return None
-    rank = max(1, min(len(ordered), round(pct / 100.0 * len(ordered) + 0.5)))
+    rank = max(1, min(len(ordered), math.ceil(pct / 100.0 * len(ordered))))
     return ordered[rank - 1]
 
 
