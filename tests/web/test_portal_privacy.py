@@ -15,6 +15,7 @@ from doorward.domain.model import CredentialKind
 from doorward.hub.schemas import AccessRequestIn
 from doorward.hub.services import accounts, decisions
 from doorward.hub.services.common import subject_of
+from doorward.hub.web.policy import consent_given
 from doorward.store.models import CredentialRow, PersonRow, UserRow
 
 from .conftest import LiveHub, csrf_of
@@ -79,7 +80,7 @@ def test_face_consent_follows_the_site_switch(any_db_hub: LiveHub,
 
 
 def test_erasing_my_account_logs_me_out_and_shreds_the_link_to_my_events(
-    any_db_hub: LiveHub,
+    any_db_hub: LiveHub, admin_client: httpx.Client
 ) -> None:
     hub = any_db_hub
     username, password, person_id = _new_resident_login(hub)
@@ -96,12 +97,21 @@ def test_erasing_my_account_logs_me_out_and_shreds_the_link_to_my_events(
 
     with hub.client() as client:
         assert _login(client, username, password).status_code == 303
+        _post(admin_client, "/admin/settings/face", "/admin/settings", enabled="on",
+              dpia_reference="DPIA-7", responsible="Site manager")
+        try:
+            opted = _post(client, "/portal/consent", "/portal/my-data", choice="opt-in")
+            assert opted.status_code == 200
+        finally:
+            _post(admin_client, "/admin/settings/face", "/admin/settings")
+        assert consent_given(hub.ctx, subject)
         kept = _post(client, "/portal/erase", "/portal/my-data", confirm="erase me please")
         assert kept.status_code == 422 and "was not erased" in kept.text
         erased = _post(client, "/portal/erase", "/portal/my-data", confirm="Erase my account")
         assert erased.status_code == 303 and erased.headers["location"] == "/login"
         assert client.get("/portal").status_code == 303  # the session went with the account
         assert _login(client, username, password).status_code == 401
+    assert not consent_given(hub.ctx, subject)  # face consent withdrawn, templates deleted
 
     # The event stays in the log, but no one can tell whose it was any more.
     with hub.client() as guard:

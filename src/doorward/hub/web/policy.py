@@ -30,6 +30,7 @@ __all__ = [
     "SitePolicy",
     "consent_given",
     "current_policy",
+    "forget_face",
     "record_consent",
     "set_face_switch",
     "set_retention",
@@ -142,3 +143,8 @@ def record_consent(hub: HubContext, actor: PageUser, subject: str, granted: bool
         audit(session, actor=actor.username,
               action=_CONSENT_GRANT if granted else _CONSENT_WITHDRAW,
               purpose="face verification as a second factor", subject=subject)
+
+
+def forget_face(hub: HubContext, subject: str) -> None:
+    """Withdraw any face consent and delete every template of ``subject`` (on erasure)."""
+    _face_service(hub).withdraw_consent(subject)

@@ -167,6 +167,8 @@ def erase(page: ResidentForm, confirm: Annotated[str, Form(max_length=100)] = ""
     person_id = page.actor.person_id
     if person_id is None:
         raise NotFound("this login is not linked to a resident", hint="ask an admin")
+    # Face consent and templates name only the pseudonym, so nothing cascades to them.
+    policy.forget_face(page.hub, my_data.my_subject(page.hub, page.actor))
     people.erase_person(page.hub, page.auth_user, person_id)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
