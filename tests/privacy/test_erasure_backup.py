@@ -184,3 +184,29 @@ def test_cli_backup_and_restore_on_sqlite(world: World, tmp_path: Path) -> None:
     assert "1 people erased again" in done.stdout
     with ctx.db.read() as session:
         assert session.get(PersonRow, world.resident_person_id) is None
+
+
+def test_a_header_asking_for_an_absurd_kdf_cost_is_refused_before_deriving(
+    world: World,
+) -> None:
+    import json
+
+    from doorward.privacy.backup import MAGIC
+
+    blob = make_backup(world.ctx.db, world.ctx.settings, _key())
+    size = int.from_bytes(blob[len(MAGIC):len(MAGIC) + 4], "big")
+    header = json.loads(blob[len(MAGIC) + 4:len(MAGIC) + 4 + size])
+    for cost in ({"memory_cost": 1 << 30}, {"time_cost": 10_000}, {"parallelism": 0}):
+        header["kdf_cost"] = {**CHEAP, **cost}
+        raw = json.dumps(header).encode()
+        forged = MAGIC + len(raw).to_bytes(4, "big") + raw + blob[len(MAGIC) + 4 + size:]
+        with pytest.raises(InvalidInput, match="key-derivation"):
+            read_backup(forged, world.ctx.settings, _key())
+
+
+def test_an_unwritable_ledger_refuses_the_erasure(world: World) -> None:
+    from doorward.privacy.erasure import ErasureLedger
+
+    ledger = ErasureLedger(Path("/proc/doorward-cannot-write-here/erasure-ledger.jsonl"))
+    with pytest.raises(ConfigError, match="cannot write the erasure ledger"):
+        ledger.record("per_1", "a" * 32)

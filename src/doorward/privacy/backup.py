@@ -28,6 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from argon2.exceptions import HashingError
 from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -58,6 +59,7 @@ BACKUP_KEY_FILE = "backup.key"
 FORMAT = 1
 #: Argon2id cost for passphrases: about a third of a second and 64 MiB on a small server.
 DEFAULT_KDF_COST = {"time_cost": 3, "memory_cost": 65536, "parallelism": 1}
+_MAX_KDF = {"time_cost": 20, "memory_cost": 1 << 20, "parallelism": 16}
 _MAX_HEADER = 4096
 
 
@@ -96,12 +98,22 @@ def _derive(settings: Settings, key: BackupKey, header: dict[str, Any]) -> bytes
     if key.passphrase is None:
         raise InvalidInput("this backup is protected by a passphrase",
                            hint="pass --passphrase-file with a file holding the passphrase")
-    cost = header["kdf_cost"]
-    return hash_secret_raw(
-        key.passphrase.encode("utf-8"), base64.b64decode(header["salt"]),
-        time_cost=int(cost["time_cost"]), memory_cost=int(cost["memory_cost"]),
-        parallelism=int(cost["parallelism"]), hash_len=32, type=Type.ID,
-    )
+    cost = {name: int(header["kdf_cost"][name]) for name in DEFAULT_KDF_COST}
+    # The header is authenticated only after the key is derived: bound what it may ask for.
+    if not (1 <= cost["time_cost"] <= _MAX_KDF["time_cost"]
+            and 8 * cost["parallelism"] <= cost["memory_cost"] <= _MAX_KDF["memory_cost"]
+            and 1 <= cost["parallelism"] <= _MAX_KDF["parallelism"]):
+        raise InvalidInput("the backup asks for an unreasonable key-derivation cost",
+                           hint="the file is damaged or was not made by Doorward")
+    try:
+        return hash_secret_raw(
+            key.passphrase.encode("utf-8"), base64.b64decode(header["salt"]),
+            time_cost=cost["time_cost"], memory_cost=cost["memory_cost"],
+            parallelism=cost["parallelism"], hash_len=32, type=Type.ID,
+        )
+    except HashingError as exc:
+        raise InvalidInput("the backup's key-derivation parameters are invalid",
+                           hint="the file is damaged or was not made by Doorward") from exc
 
 
 # --------------------------------------------------------------------------- table rows
@@ -154,6 +166,11 @@ def _load_tables(db: Database, tables: dict[str, Any]) -> dict[str, int]:
             session.execute(delete(table))
         for table in Base.metadata.sorted_tables:
             data = tables.get(table.name, {"columns": [], "rows": []})
+            strange = sorted(set(data["columns"]) - set(table.c.keys()))
+            if strange:
+                raise InvalidInput(f"the backup's table {table.name} has columns this version "
+                                   f"does not know: {strange}",
+                                   hint="restore it with the Doorward version that made it")
             kinds = [_kind(table.c[name]) for name in data["columns"]]
             rows = [{name: _decode(k, v) for name, k, v in zip(data["columns"], kinds, row,
                                                                 strict=True)}

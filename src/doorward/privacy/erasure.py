@@ -68,13 +68,20 @@ class ErasureLedger:
 
     def record(self, person_id: str, subject: str | None, at: datetime | None = None) -> None:
         entry = LedgerEntry(person_id, subject, (at or utcnow()).isoformat())
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         line = json.dumps(asdict(entry), sort_keys=True) + "\n"
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        with os.fdopen(fd, "a", encoding="utf-8") as handle:
-            handle.write(line)
-            handle.flush()
-            os.fsync(handle.fileno())
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            with os.fdopen(fd, "a", encoding="utf-8") as handle:
+                handle.write(line)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            # Refuse the erasure rather than do one a restore could undo.
+            raise ConfigError(
+                f"cannot write the erasure ledger {self.path}: {exc.strerror}",
+                hint="make the data folder writable by the hub, then erase again",
+            ) from exc
 
     def entries(self) -> list[LedgerEntry]:
         if not self.path.exists():
