@@ -35,6 +35,7 @@ def test_a_short_soak_loses_nothing_and_stores_nothing_twice(
     revocation = report["revocation"]
     assert revocation["credentials"] == 12
     assert revocation["edges_affected"] == 120 and revocation["edges_missing"] == 0
+    assert revocation["hub_database_ms"] is not None  # revoked through the hub's services
     assert [w["accepted"] > 0 for w in report["hub_worker_counters"]] == [True, True]
     assert sum(w["accepted"] for w in report["hub_worker_counters"]) == report["events"]
     assert report["latency_ms"]["count"] == report["events"]

@@ -333,11 +333,12 @@ class FleetProcess:
         if snapshot.site_id != edge.place.site_id:
             return
         applied = time.time()
-        for credential in snapshot.credentials:
-            if credential.revoked and credential.id not in edge.revoked:
-                edge.revoked.add(credential.id)
-                edge.revocations_applied[credential.id] = applied
-        edge.revoked.difference_update(snapshot.removed_credentials)
+        # Revoked, or no longer at this gate at all: either way the gate now denies it.
+        gone = [c.id for c in snapshot.credentials if c.revoked]
+        for credential_id in [*gone, *snapshot.removed_credentials]:
+            if credential_id not in edge.revoked:
+                edge.revoked.add(credential_id)
+                edge.revocations_applied[credential_id] = applied
         with self._lock:
             self.result.snapshots_applied += 1
 

@@ -51,6 +51,9 @@ class FleetLayout:
     seed: int = 7
     #: Site ids are ``<prefix>-001``...; a unique prefix keeps runs on one broker apart.
     site_prefix: str = "site"
+    #: The hub's real credentials per site (see doorward.sim.fleet_hub), replacing the
+    #: generated ones when set.
+    credential_table: tuple[tuple[str, tuple[SimCredential, ...]], ...] | None = None
 
     @property
     def sites(self) -> int:
@@ -74,6 +77,8 @@ class FleetLayout:
 
     @cached_property
     def _credentials(self) -> dict[str, tuple[SimCredential, ...]]:
+        if self.credential_table is not None:
+            return dict(self.credential_table)
         rng = random.Random(self.seed)
         kinds = (CredentialKind.CARD, CredentialKind.MOBILE, CredentialKind.PIN)
         result: dict[str, tuple[SimCredential, ...]] = {}
@@ -90,6 +95,13 @@ class FleetLayout:
 
     def credentials(self, site_id: str) -> tuple[SimCredential, ...]:
         return self._credentials[site_id]
+
+    @cached_property
+    def _site_of(self) -> dict[str, str]:
+        return {c.id: site for site, creds in self._credentials.items() for c in creds}
+
+    def site_of_credential(self, credential_id: str) -> str:
+        return self._site_of[credential_id]
 
     def pick_revocations(self, count: int) -> list[SimCredential]:
         """``count`` credentials spread evenly over the sites (deterministic)."""

@@ -33,6 +33,7 @@ from doorward.sim.fleet import (
     mqtt_client,
     run_fleet_process,
 )
+from doorward.sim.fleet_hub import FleetHub, RevocationTimings
 from doorward.sim.fleet_traffic import FleetLayout, SimCredential
 from doorward.sim.soak_checks import ProcessSampler, count_delivery, percentile
 from doorward.store.db import Database
@@ -139,7 +140,7 @@ def _revocation_messages(
     public_key = HubKeys.generate().public_bytes().hex()
     out: list[tuple[str, str, str]] = []
     for site in layout.site_ids():
-        mine = [c for c in revoked if c.id.startswith(f"{site}-")]
+        mine = [c for c in revoked if layout.site_of_credential(c.id) == site]
         if not mine:
             continue
         delta = SnapshotMessage(
@@ -163,8 +164,9 @@ def run_soak(
                          seed=config.seed, site_prefix=config.site_prefix)
     outbox_dir = config.data_dir / f"fleet-outboxes-{config.site_prefix}"
     processes = max(1, min(config.processes, config.edges))
-    revoked = layout.pick_revocations(config.revoke)
     db: Database | None = None
+    hub: FleetHub | None = None
+    revocation_timings: RevocationTimings | None = None
     workers: _Workers | None = None
     sampler = ProcessSampler()
     publisher = mqtt_client(parse_mqtt_url(config.mqtt_url), "doorward-soak-hub")
@@ -176,9 +178,12 @@ def run_soak(
             db = Database(config.database_url)
             db.migrate()
             load_or_create_chain_key(Settings(data_dir=config.data_dir))
+            hub = FleetHub(db, config.data_dir, layout)
+            layout = hub.populate()  # the hub's real credential ids and pseudonyms
             workers = _Workers(config, layout.site_ids())
             workers.start()
             sampler.add("hub_workers", [p.pid for p in workers.procs])
+        revoked = layout.pick_revocations(config.revoke)
         target = parse_mqtt_url(config.mqtt_url)
         publisher.connect(target.host, target.port, keepalive=30)
         publisher.loop_start()
@@ -222,7 +227,11 @@ def run_soak(
             now = time.time()
             if revoke_issued is None and revoked and now >= revoke_time:
                 revoke_issued = time.time()
-                for site, gate, payload in _revocation_messages(layout, revoked):
+                if hub is not None:
+                    messages, revocation_timings = hub.revoke(revoked)
+                else:
+                    messages = _revocation_messages(layout, revoked)
+                for site, gate, payload in messages:
                     publisher.publish(topic(site, gate, "snapshot"), payload, qos=1)
             if traffic_end is None and now >= start_at + config.duration:
                 traffic_end = now
@@ -254,6 +263,9 @@ def run_soak(
                          drained_at - (start_at + config.duration))
         if workers is not None:
             report["hub_worker_counters"] = workers.stats
+        if revocation_timings is not None:
+            report["revocation"]["hub_database_ms"] = _ms(revocation_timings.database_seconds)
+            report["revocation"]["hub_deltas_ms"] = _ms(revocation_timings.deltas_seconds)
         if db is not None:
             generated: dict[str, int] = {}
             for result in results:
@@ -303,8 +315,9 @@ def _report(
     spread: list[float] = []
     missing = 0
     if revoke_issued is not None:
-        wanted = {site: {c.id for c in revoked if c.id.startswith(f"{site}-")}
-                  for site in layout.site_ids()}
+        wanted: dict[str, set[str]] = {site: set() for site in layout.site_ids()}
+        for credential in revoked:
+            wanted[layout.site_of_credential(credential.id)].add(credential.id)
         applied: dict[str, dict[str, float]] = {}
         for result in results:
             applied.update(result.revocations_applied)
