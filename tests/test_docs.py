@@ -13,7 +13,7 @@ def test_cli_reference_matches_the_commands() -> None:
     expected = render_reference()
     assert "## `doorward edge`" in expected and "## `doorward log verify`" in expected
     actual = (DOCS / "cli.md").read_text()
-    assert actual == expected, "docs/cli.md is stale: python -m doorward.cli.reference > docs/cli.md"
+    assert actual == expected, "stale: python -m doorward.cli.reference > docs/cli.md"
 
 
 def test_readme_gives_the_two_fresh_machine_commands() -> None:
