@@ -159,7 +159,9 @@ def main() -> None:
           f"{dl.get('duplicates')}, chain {report.get('chain', {}).get('ok')}")
     print(f"edge record -> hub ack: p50 {lat['p50']} ms, p99 {lat['p99']} ms (target <= 250)")
     print(f"revocation to every edge: p50 {rev['p50_ms']} ms, p99 {rev['p99_ms']} ms "
-          f"(target <= 2000), missing {rev['edges_missing']}")
+          f"(target <= 2000), missing {rev['edges_missing']}; of which hub database "
+          f"{rev.get('hub_database_ms')} ms, deltas {rev.get('hub_deltas_ms')} ms, broker to "
+          f"edges p99 {rev['propagation_p99_ms']} ms")
     print(f"where the time goes: {report['edge_breakdown_ms']}")
     for worker in report.get("hub_worker_counters", []):
         print(f"hub worker: {worker}")

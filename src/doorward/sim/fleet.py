@@ -23,6 +23,7 @@ import queue
 import random
 import secrets
 import ssl
+import sys
 import threading
 import time
 from array import array
@@ -346,6 +347,9 @@ class FleetProcess:
 def run_fleet_process(config: FleetProcessConfig, conn: Connection) -> None:
     """The body of one fleet process: connect, say ready, wait for "go", run, report."""
     logging.basicConfig(level=logging.WARNING)
+    # Many threads share one GIL here; a shorter switch interval lets paho's network thread
+    # stamp an ack's arrival without waiting out a shard's 5 ms slice.
+    sys.setswitchinterval(0.001)
     fleet = FleetProcess(config)
     try:
         if not fleet.connect():

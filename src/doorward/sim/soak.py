@@ -167,6 +167,7 @@ def run_soak(
     db: Database | None = None
     hub: FleetHub | None = None
     revocation_timings: RevocationTimings | None = None
+    publish_began: float | None = None
     workers: _Workers | None = None
     sampler = ProcessSampler()
     publisher = mqtt_client(parse_mqtt_url(config.mqtt_url), "doorward-soak-hub")
@@ -231,6 +232,7 @@ def run_soak(
                     messages, revocation_timings = hub.revoke(revoked)
                 else:
                     messages = _revocation_messages(layout, revoked)
+                publish_began = time.time()
                 for site, gate, payload in messages:
                     publisher.publish(topic(site, gate, "snapshot"), payload, qos=1)
             if traffic_end is None and now >= start_at + config.duration:
@@ -259,8 +261,8 @@ def run_soak(
         drained_at = time.time()
         if workers is not None:
             workers.stop()
-        report = _report(config, layout, results, revoked, revoke_issued, sampler,
-                         drained_at - (start_at + config.duration))
+        report = _report(config, layout, results, revoked, (revoke_issued, publish_began),
+                         sampler, drained_at - (start_at + config.duration))
         if workers is not None:
             report["hub_worker_counters"] = workers.stats
         if revocation_timings is not None:
@@ -304,7 +306,7 @@ def _report(
     layout: FleetLayout,
     results: list[FleetResult],
     revoked: list[SimCredential],
-    revoke_issued: float | None,
+    revoke_times: tuple[float | None, float | None],
     sampler: ProcessSampler,
     drain_seconds: float,
 ) -> dict[str, Any]:
@@ -313,8 +315,10 @@ def _report(
     waits = [x for r in results for x in r.publish_wait]
     generated = sum(sum(r.generated.values()) for r in results)
     spread: list[float] = []
+    propagation: list[float] = []
     missing = 0
-    if revoke_issued is not None:
+    revoke_issued, publish_began = revoke_times
+    if revoke_issued is not None and publish_began is not None:
         wanted: dict[str, set[str]] = {site: set() for site in layout.site_ids()}
         for credential in revoked:
             wanted[layout.site_of_credential(credential.id)].add(credential.id)
@@ -328,6 +332,7 @@ def _report(
             have = applied.get(gate.gate_id, {})
             if need <= have.keys():
                 spread.append(max(have[c] for c in need) - revoke_issued)
+                propagation.append(max(have[c] for c in need) - publish_began)
             else:
                 missing += 1
     return {
@@ -364,6 +369,9 @@ def _report(
             "p50_ms": _ms(percentile(spread, 50)),
             "p99_ms": _ms(percentile(spread, 99)),
             "max_ms": _ms(max(spread, default=0.0) if spread else None),
+            # From the first delta published to the edge applying it: broker and edge only.
+            "propagation_p50_ms": _ms(percentile(propagation, 50)),
+            "propagation_p99_ms": _ms(percentile(propagation, 99)),
         },
         "processes": sampler.summary(config.duration),
     }
