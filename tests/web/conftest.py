@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 POSTGRES_URL = os.environ.get(  # the same server as tests/conftest.py's ``db`` fixture
     "DOORWARD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+LOGINS_PER_MINUTE = 30
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-background-networking", "--disable-gpu",
@@ -123,8 +124,10 @@ def _serve(data_dir: Path, database: Database | None = None) -> Iterator[LiveHub
     """Run the hub with its pages in a background uvicorn thread, seeded with the demo
     community; stop it afterwards."""
     port = _free_port()
+    # Many tests log the same three demo accounts in within a minute: allow for that.
     settings = Settings(environment="test", data_dir=data_dir, site_id="site-web", port=port,
-                        database_url=database.url if database else "")
+                        database_url=database.url if database else "",
+                        login_rate_limit_per_minute=LOGINS_PER_MINUTE)
     app = create_app(settings, database=database)
     web.install(app)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
