@@ -207,3 +207,18 @@ def test_login_never_redirects_off_site(any_db_hub: LiveHub) -> None:
             "csrf_token": csrf_of(form.text), "next": "//evil.example/phish",
         })
         assert response.headers["location"] == "/console"
+
+
+def test_bad_form_input_says_what_is_wrong_without_a_traceback(
+    clients: dict[str, httpx.Client],
+) -> None:
+    admin = clients["admin"]
+    token = csrf_of(admin.get("/admin/settings").text)
+    missing = admin.post("/admin/settings/retention", data={"csrf_token": token})
+    assert missing.status_code == 422
+    assert "field &#39;access_event_days&#39; is missing" in missing.text
+    too_long = admin.post("/admin/settings/retention", data={
+        "csrf_token": token, "access_event_days": "365", "visitor_days": "7"})
+    assert too_long.status_code == 422
+    assert "is invalid" in too_long.text and "90" in too_long.text
+    assert "Traceback" not in missing.text + too_long.text

@@ -9,6 +9,7 @@ so no handler repeats a permission check.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -131,7 +132,7 @@ def _current_user(request: Request, hub: HubContext) -> PageUser | None:
         username=found.username,
         role=found.role,
         person_id=found.person_id,
-        session_digest=token,
+        session_digest=hashlib.sha256(token.encode()).hexdigest(),
     )
 
 
@@ -167,7 +168,6 @@ def form_for(*roles: str) -> Callable[[Request], Coroutine[Any, Any, Page]]:
         return page
 
     return dependency
-
 
 
 def _error_page(request: Request, exc: DoorwardError, status: int) -> Response:
@@ -206,7 +206,11 @@ class PageRoute(APIRoute):
             except DoorwardError as exc:
                 status = status_for(exc)
                 if status == 500:
+                    # Details (SQL, library messages) go to the log, not to the page.
                     log.exception("page %s failed", request.url.path)
+                    exc = DoorwardError("the hub could not complete this request",
+                                        hint="try again in a moment; if it persists, tell "
+                                        "your administrator")
                 response = _error_page(request, exc, status)
             except RequestValidationError as exc:
                 response = _error_page(request, _validation_error(exc), 422)
@@ -219,7 +223,8 @@ class PageRoute(APIRoute):
 def _validation_error(exc: RequestValidationError) -> InvalidInput:
     first = exc.errors()[0] if exc.errors() else {}
     field = str(first.get("loc", ("", "?"))[-1])
-    message = str(first.get("msg", "is invalid"))
-    return InvalidInput(
-        f"the field {field!r} {message.lower()}", hint="correct it and submit the form again"
-    )
+    if first.get("type") == "missing":
+        message = f"the field {field!r} is missing"
+    else:
+        message = f"the field {field!r} is invalid: {str(first.get('msg', '')).lower()}"
+    return InvalidInput(message, hint="correct it and submit the form again")

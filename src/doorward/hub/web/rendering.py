@@ -42,7 +42,7 @@ class PageUser:
     username: str
     role: str
     person_id: str | None
-    session_digest: str  # binds CSRF tokens to this session; never rendered
+    session_digest: str  # SHA-256 of the session token (never the token); never rendered
 
 
 @dataclass(frozen=True, slots=True)
