@@ -4,6 +4,7 @@ rate-limited."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterator
 
@@ -137,3 +138,31 @@ def test_the_login_form_is_rate_limited(any_db_hub: LiveHub) -> None:
         refused = _login(client, username, "wrong password")
         assert refused.status_code == 401
         assert "too many login attempts" in refused.text
+
+
+def test_a_delivery_window_can_be_opened_and_revoked(any_db_hub: LiveHub) -> None:
+    hub = any_db_hub
+    with hub.client() as resident:
+        hub.login(resident, "resident")
+        issued = _post(resident, "/portal/passes", "/portal", kind="delivery",
+                       visitor_name="Parcel courier", hours="2", max_uses="1")
+        assert issued.status_code == 200, issued.text
+        code = re.search(r'id="short-code">([^<]+)<', issued.text)
+        pass_id = re.search(r'action="/portal/passes/([^/"]+)/revoke"', issued.text)
+        assert code and pass_id
+        assert "delivery" in issued.text and "Parcel courier" in issued.text
+
+        revoked = _post(resident, f"/portal/passes/{pass_id.group(1)}/revoke", "/portal")
+        assert revoked.status_code == 200 and "is revoked" in revoked.text
+    decision = decisions.decide_at_gate(hub.ctx, hub.entry_gate, AccessRequestIn(
+        kind=CredentialKind.VISITOR_PASS, pass_code=code.group(1)))
+    assert not decision.granted and decision.outcome == "revoked"
+
+
+def test_a_pass_window_in_the_past_is_refused_with_a_reason(any_db_hub: LiveHub) -> None:
+    with any_db_hub.client() as resident:
+        any_db_hub.login(resident, "resident")
+        refused = _post(resident, "/portal/passes", "/portal", kind="visitor",
+                        visitor_name="Late guest", starts="2020-01-01T10:00", hours="2")
+        assert refused.status_code == 422
+        assert "already over" in refused.text
