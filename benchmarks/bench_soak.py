@@ -103,11 +103,16 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1.0, help="events/s per edge")
     parser.add_argument("--duration", type=float, default=600.0, help="seconds of traffic")
     parser.add_argument("--workers", type=int, default=2, help="hub-worker processes")
+    parser.add_argument("--linger-ms", type=float, default=0.0,
+                        help="each hub worker waits this long for more messages per commit")
     parser.add_argument("--processes", type=int, default=4, help="fleet processes")
     parser.add_argument("--shards", type=int, default=16, help="threads per fleet process")
     parser.add_argument("--revoke", type=int, default=100)
     parser.add_argument("--profile", choices=("flat", "day"), default="flat")
     parser.add_argument("--no-verify", action="store_true", help="skip the chain walk")
+    parser.add_argument("--outbox-root", type=Path, default=None,
+                        help="folder for the edges' outbox files (default: a temporary folder "
+                        "on disk; /dev/shm shows the run without the fleet's fsyncs)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
 
@@ -128,8 +133,9 @@ def main() -> None:
                 mqtt_url=BROKER, data_dir=Path(folder), edges=args.edges, rate=args.rate,
                 duration=args.duration, database_url=_schema_url(schema), workers=args.workers,
                 processes=args.processes, shards=args.shards, revoke=args.revoke,
+                worker_linger_ms=args.linger_ms,
                 profile=args.profile, verify_chain=not args.no_verify,
-                drain_seconds=max(60.0, args.duration / 5),
+                drain_seconds=max(60.0, args.duration / 5), outbox_root=args.outbox_root,
             )
             last = [0.0]
 

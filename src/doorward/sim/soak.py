@@ -54,6 +54,8 @@ class SoakConfig:
     #: Where the hub workers store events; empty: start no workers (a hub elsewhere ingests).
     database_url: str = ""
     workers: int = 2
+    #: Each worker's --linger-ms: wait this long for more messages before a commit.
+    worker_linger_ms: float = 0.0
     processes: int = 4
     shards: int = 16
     revoke: int = 100
@@ -65,6 +67,9 @@ class SoakConfig:
     drain_seconds: float = 60.0
     verify_chain: bool = True
     seed: int = 1
+    #: Where the edges' outbox files go (default: the data folder). On one machine, a
+    #: thousand edges' fsyncs compete for one disk, which real edges never do.
+    outbox_root: Path | None = None
     site_prefix: str = field(default_factory=lambda: f"soak{secrets.token_hex(3)}")
 
 
@@ -77,13 +82,14 @@ class SoakProgress:
 
 
 def worker_command(
-    mqtt_url: str, database_url: str, data_dir: Path, share_group: str, sites: list[str]
+    mqtt_url: str, database_url: str, data_dir: Path, share_group: str, sites: list[str],
+    linger_ms: float = 0.0,
 ) -> list[str]:
     """``doorward hub-worker ...`` for this interpreter (the console script may not be on PATH)."""
     launcher = "import sys; from doorward.cli import main; sys.argv[0] = 'doorward'; main()"
     command = [sys.executable, "-c", launcher, "hub-worker", "--mqtt", mqtt_url,
                "--database-url", database_url, "--data-dir", str(data_dir),
-               "--share-group", share_group, "--no-migrate"]
+               "--share-group", share_group, "--no-migrate", "--linger-ms", str(linger_ms)]
     for site in sites:
         command += ["--site", site]
     return command
@@ -96,7 +102,7 @@ class _Workers:
     def __init__(self, config: SoakConfig, sites: list[str]) -> None:
         group = f"hub{secrets.token_hex(3)}"
         self.command = worker_command(config.mqtt_url, config.database_url, config.data_dir,
-                                      group, sites)
+                                      group, sites, config.worker_linger_ms)
         self.count = config.workers
         self.procs: list[subprocess.Popen[str]] = []
         self.stats: list[dict[str, Any]] = []
@@ -162,7 +168,7 @@ def run_soak(
                           hint="e.g. --edges 1000 --rate 1 --duration 600")
     layout = FleetLayout(config.edges, config.gates_per_site, config.credentials_per_site,
                          seed=config.seed, site_prefix=config.site_prefix)
-    outbox_dir = config.data_dir / f"fleet-outboxes-{config.site_prefix}"
+    outbox_dir = (config.outbox_root or config.data_dir) / f"fleet-outboxes-{config.site_prefix}"
     processes = max(1, min(config.processes, config.edges))
     db: Database | None = None
     hub: FleetHub | None = None
@@ -340,7 +346,9 @@ def _report(
             "edges": config.edges, "rate_per_edge": config.rate, "duration_s": config.duration,
             "profile": config.profile, "fleet_processes": config.processes,
             "shards_per_process": config.shards, "hub_workers": config.workers,
+            "worker_linger_ms": config.worker_linger_ms,
             "sites": layout.sites, "gates_per_site": config.gates_per_site,
+            "outboxes_on": str(config.outbox_root or config.data_dir),
         },
         "events": generated,
         "throughput_per_s": round(generated / config.duration, 1),
