@@ -149,6 +149,10 @@ def test_consent_is_recorded_with_its_terms(service: FaceService) -> None:
     assert active.retention_days == 90 and active.purpose == record.purpose
     with pytest.raises(InvalidInput, match="retention_days"):
         service.record_consent("subj-c", policy_version="2026-02", retention_days=1000)
+    long_reference = "DPIA-2026/" + "x" * 180  # the hub's policy page passes DPIA references
+    assert service.record_consent("subj-d", policy_version=long_reference).policy_version
+    with pytest.raises(InvalidInput, match="policy version"):
+        service.record_consent("subj-d", policy_version="")
 
 
 def test_the_service_offers_no_one_to_many_api() -> None:

@@ -90,6 +90,11 @@ class FaceService:
     ) -> ConsentRecord:
         """Record that ``subject`` opted in to face verification under a policy version."""
         _check_subject(subject)
+        if not 1 <= len(policy_version) <= 200 or len(purpose) > 200:
+            raise InvalidInput(
+                "the policy version (1–200 characters) and purpose (≤ 200) are required",
+                hint="record which consent text the resident agreed to, e.g. its version or date",
+            )
         if not 1 <= retention_days <= 365:
             raise InvalidInput(
                 f"retention_days must be 1–365, got {retention_days}",

@@ -21,7 +21,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
         sa.Column("subject", sa.String(128), nullable=False),
         sa.Column("purpose", sa.String(200), nullable=False),
-        sa.Column("policy_version", sa.String(40), nullable=False),
+        sa.Column("policy_version", sa.String(200), nullable=False),
         sa.Column("retention_days", sa.Integer(), nullable=False),
         sa.Column("granted_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True),
