@@ -9,8 +9,14 @@ import pytest
 from sqlalchemy import select
 
 from doorward.errors import CaptureRejected, FaceError, InvalidInput
-from doorward.face.service import FaceService
-from doorward.face.template import SealedTemplate, new_unlock_secret, open_template
+from doorward.face.service import FaceService, verify_sealed
+from doorward.face.template import (
+    SealedTemplate,
+    build_template,
+    new_unlock_secret,
+    open_template,
+    seal_template,
+)
 from doorward.store.db import Database
 from doorward.store.face_models import FaceConsentRow, FaceTemplateRow
 
@@ -168,3 +174,17 @@ def test_the_service_offers_no_one_to_many_api() -> None:
         "verify",
         "withdraw_consent",
     }
+
+
+def test_an_edge_can_verify_a_sealed_template_without_a_database(
+    engine: CachingFaceEngine, photo: Photo
+) -> None:
+    secret = new_unlock_secret()
+    template = build_template([engine.embed_frame(photo(n)) for n in ENROL])
+    sealed = seal_template(template, secret, subject="subj-e", credential_id="key-1")
+    ids = {"subject": "subj-e", "credential_id": "key-1", "threshold": 0.3731}
+    genuine = verify_sealed(engine, sealed, secret, [photo(n) for n in GENUINE], **ids)
+    impostor = verify_sealed(engine, sealed, secret, [photo(n) for n in IMPOSTOR], **ids)
+    assert genuine.matched and not impostor.matched
+    with pytest.raises(FaceError, match="cannot be opened"):
+        verify_sealed(engine, sealed, new_unlock_secret(), [photo(GENUINE[0])], **ids)

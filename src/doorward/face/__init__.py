@@ -19,6 +19,9 @@ The edge calls this only when an access decision has ``needs_face`` (the credent
 
     service.withdraw_consent(subject)              # deletes every template of the subject
 
+    # An edge holding the sealed template in its snapshot (no database):
+    verify_sealed(engine, sealed, secret, frames, subject=..., credential_id=..., threshold=...)
+
 There is no 1:N search and no way to list templates: ``verify`` opens exactly one template with
 the secret the resident presents. Frames are numpy arrays in memory; nothing writes an image.
 Errors are :class:`doorward.errors.FaceError` (and its :class:`CaptureRejected`), InvalidInput
@@ -41,8 +44,8 @@ from doorward.face.liveness import (
     LivenessResult,
     new_challenge,
 )
-from doorward.face.service import ConsentRecord, FaceService
-from doorward.face.template import new_unlock_secret
+from doorward.face.service import ConsentRecord, FaceService, verify_sealed
+from doorward.face.template import SealedTemplate, new_unlock_secret
 
 __all__ = [
     "Action",
@@ -59,9 +62,11 @@ __all__ = [
     "GateFaceDecision",
     "LivenessCheck",
     "LivenessResult",
+    "SealedTemplate",
     "check_capture",
     "default_threshold",
     "distance",
     "new_challenge",
     "new_unlock_secret",
+    "verify_sealed",
 ]

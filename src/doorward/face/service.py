@@ -27,7 +27,7 @@ from doorward.face.template import (
 from doorward.store.db import Database
 from doorward.store.face_models import FaceConsentRow, FaceTemplateRow
 
-__all__ = ["DEFAULT_PURPOSE", "ConsentRecord", "FaceService"]
+__all__ = ["DEFAULT_PURPOSE", "ConsentRecord", "FaceService", "verify_sealed"]
 
 DEFAULT_PURPOSE = "second factor at the gate, 1:1 against my own template"
 
@@ -62,6 +62,40 @@ def _check_subject(subject: str, credential_id: str | None = None) -> None:
         )
     if credential_id is not None and (not credential_id or len(credential_id) > 128):
         raise InvalidInput("the credential id must be 1–128 characters")
+
+
+def verify_sealed(
+    engine: FaceEngine,
+    sealed: SealedTemplate,
+    unlock_secret: bytes,
+    frames: Sequence[Frame],
+    *,
+    subject: str,
+    credential_id: str,
+    threshold: float,
+    min_matches: int | None = None,
+) -> FaceResult:
+    """1:1 verification against ONE sealed template, without a database.
+
+    For an edge that carries the sealed template in its snapshot (the ciphertext is useless
+    without the resident's secret). Opens the template, embeds each frame (frames refused by
+    the capture checks never match) and applies the k-of-n consensus.
+    """
+    template = open_template(sealed, unlock_secret, subject=subject, credential_id=credential_id)
+    distances: list[float] = []
+    rejections: list[str] = []
+    for frame in frames:
+        try:
+            distances.append(distance(engine.embed_frame(frame), template))
+        except CaptureRejected as exc:
+            rejections.append(exc.message)
+    return decide_consensus(
+        distances,
+        threshold,
+        frame_count=len(frames),
+        min_matches=min_matches,
+        rejection_reasons=rejections,
+    )
 
 
 class FaceService:
@@ -225,22 +259,15 @@ class FaceService:
                 "no face template is enrolled for this credential",
                 hint="enrol the resident's face for this credential, or turn the face factor off",
             )
-        template = open_template(
-            sealed, unlock_secret, subject=subject, credential_id=credential_id
-        )
-        distances: list[float] = []
-        rejections: list[str] = []
-        for frame in frames:
-            try:
-                distances.append(distance(self.engine.embed_frame(frame), template))
-            except CaptureRejected as exc:
-                rejections.append(exc.message)
-        result = decide_consensus(
-            distances,
-            self.threshold if threshold is None else threshold,
-            frame_count=len(frames),
+        result = verify_sealed(
+            self.engine,
+            sealed,
+            unlock_secret,
+            frames,
+            subject=subject,
+            credential_id=credential_id,
+            threshold=self.threshold if threshold is None else threshold,
             min_matches=min_matches,
-            rejection_reasons=rejections,
         )
         if result.matched:
             with self.db.write() as session:
