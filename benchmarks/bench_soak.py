@@ -103,7 +103,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1.0, help="events/s per edge")
     parser.add_argument("--duration", type=float, default=600.0, help="seconds of traffic")
     parser.add_argument("--workers", type=int, default=2, help="hub-worker processes")
-    parser.add_argument("--linger-ms", type=float, default=0.0,
+    parser.add_argument("--linger-ms", type=float, default=20.0,
                         help="each hub worker waits this long for more messages per commit")
     parser.add_argument("--processes", type=int, default=4, help="fleet processes")
     parser.add_argument("--shards", type=int, default=16, help="threads per fleet process")

@@ -123,7 +123,7 @@ def hub_worker(
     max_batch: Annotated[int, typer.Option("--max-batch", min=1, help="Most events stored in "
                          "one transaction.")] = 2000,
     linger_ms: Annotated[float, typer.Option("--linger-ms", min=0, help="Wait this long for "
-                         "more messages before a commit.")] = 0.0,
+                         "more messages before a commit.")] = 20.0,
     migrate: Annotated[bool, typer.Option("--migrate/--no-migrate", help="Upgrade the schema "
                        "first (let one worker do it).")] = True,
 ) -> None:

@@ -55,7 +55,7 @@ class SoakConfig:
     database_url: str = ""
     workers: int = 2
     #: Each worker's --linger-ms: wait this long for more messages before a commit.
-    worker_linger_ms: float = 0.0
+    worker_linger_ms: float = 20.0
     processes: int = 4
     shards: int = 16
     revoke: int = 100
