@@ -22,9 +22,8 @@ POSTGRES_URL = os.environ.get(
     "DOORWARD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 MQTT_URL = os.environ.get("DOORWARD_TEST_MQTT_URL", "mqtt://127.0.0.1:1883")
-SHARED_FACES = Path(
-    os.environ.get("DOORWARD_FACES_DIR", Path(__file__).resolve().parents[1] / ".." / "shared" / "faces")
-).resolve()
+_DEFAULT_FACES = Path(__file__).resolve().parents[1] / ".." / "shared" / "faces"
+SHARED_FACES = Path(os.environ.get("DOORWARD_FACES_DIR", _DEFAULT_FACES)).resolve()
 
 
 def _postgres_schema_url(schema: str) -> str:
