@@ -1,16 +1,24 @@
 """Soak: a fleet of simulated edges through Mosquitto into PostgreSQL, on this machine.
 
-Defaults: 1,000 edges at 1 event/s each for 10 minutes, 4 fleet processes (250 logical edges
-each, one outbox file per edge), 2 ``doorward hub-worker`` processes on one PostgreSQL, 100
-credentials revoked half way. Reports edge-record -> hub-ack latency (p50/p99), events lost
-and stored twice (both must be 0), the hash chains' verification, the revocation's spread
-to every affected edge (p50/p99), and CPU and peak RSS of the hub workers, the fleet, the
-broker and the database. The baseline, measured in the same run just before the fleet starts,
-is one QoS 1 MQTT round trip through the same broker and one single-row PostgreSQL commit:
-the floor under each event's path. Writes ``benchmarks/results/soak.json``.
+Defaults: 1,000 edges at 1 event/s each for 10 minutes, 4 fleet processes (250 logical
+edges each, one outbox file per edge), 2 ``doorward hub-worker`` processes on one PostgreSQL,
+100 credentials revoked half way through the hub's services (``revoke_credential``, then one
+``snapshot_message`` delta per site pushed to every gate). Reports edge-record -> hub-ack
+latency (p50/p99), events lost and stored twice (both must be 0), the hash chains'
+verification, the revocation's spread to every affected edge (p50/p99), and CPU and peak
+RSS of the hub workers, the fleet, the broker and the database. The baseline, measured in
+the same run just before the fleet starts, is one QoS 1 MQTT round trip through the same
+broker and one single-row PostgreSQL commit: the floor under each event's path. Writes
+``benchmarks/results/soak.json``.
 
     .venv/bin/python benchmarks/bench_soak.py [--edges 1000] [--rate 1] [--duration 600]
-        [--workers 2] [--processes 4] [--revoke 100] [--profile flat|day] [--no-verify]
+        [--workers 2] [--linger-ms 20] [--processes 4] [--revoke 100] [--profile flat|day]
+        [--outboxes tmpfs|disk] [--no-verify]
+
+Each simulated edge's outbox is the edge's real Outbox (SQLite, WAL, synchronous=FULL). By
+default the files live on tmpfs: on one machine a thousand edges' fsyncs (two per event)
+would otherwise compete with PostgreSQL's own on one disk, which real edges never do.
+``--outboxes disk`` measures that case too.
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ from doorward.store.db import normalize_url
 from doorward.transport.mqtt import parse_mqtt_url
 
 RESULTS = Path(__file__).resolve().parent / "results" / "soak.json"
+SHM = Path("/dev/shm")
 POSTGRES = os.environ.get("DOORWARD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 BROKER = os.environ.get("DOORWARD_TEST_MQTT_URL", "mqtt://127.0.0.1:1883")
 
@@ -110,9 +119,10 @@ def main() -> None:
     parser.add_argument("--revoke", type=int, default=100)
     parser.add_argument("--profile", choices=("flat", "day"), default="flat")
     parser.add_argument("--no-verify", action="store_true", help="skip the chain walk")
-    parser.add_argument("--outbox-root", type=Path, default=None,
-                        help="folder for the edges' outbox files (default: a temporary folder "
-                        "on disk; /dev/shm shows the run without the fleet's fsyncs)")
+    parser.add_argument("--outboxes", choices=("tmpfs", "disk"), default="tmpfs",
+                        help="where the 1,000 edges' outbox files live: tmpfs (/dev/shm, the "
+                        "default: real edges do not put 2,000 fsyncs/s on the hub's disk) or "
+                        "disk (beside PostgreSQL, which then competes with them)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
 
@@ -135,7 +145,8 @@ def main() -> None:
                 processes=args.processes, shards=args.shards, revoke=args.revoke,
                 worker_linger_ms=args.linger_ms,
                 profile=args.profile, verify_chain=not args.no_verify,
-                drain_seconds=max(60.0, args.duration / 5), outbox_root=args.outbox_root,
+                drain_seconds=max(60.0, args.duration / 5),
+                outbox_root=SHM if args.outboxes == "tmpfs" and SHM.is_dir() else None,
             )
             last = [0.0]
 
