@@ -115,3 +115,26 @@ def test_staff_cannot_get_a_per_resident_report_of_entry_times(
         resolved = world.client.post("/api/v1/people/resolve", headers=headers,
                                      json={"subject": ana_subject, "purpose": "incident 9 check"})
         assert "occurred_at" not in resolved.text and "entries" not in resolved.text
+
+
+def test_the_subject_map_is_reachable_only_through_the_audited_resolve(world: World) -> None:
+    schema = world.client.get("/api/v1/openapi.json").json()
+    carrying: dict[str, set[str]] = {}
+    for name, component in schema["components"]["schemas"].items():
+        fields = set(component.get("properties", {}))
+        assert "salt" not in fields, name
+        if fields & {"subject", "host_subject"}:
+            carrying[name] = fields & {"subject", "host_subject"}
+    # Pseudonyms travel only in the edge's own wire messages and in the break-glass request.
+    assert set(carrying) <= {"ResolveIn", "EventMessage", "CredentialWire", "PassWire"}
+    for role in ("resident", "guard", "admin"):
+        snapshot = world.client.get("/api/v1/edge/snapshot", headers=world.auth(role))
+        assert snapshot.status_code in {401, 403}, role
+    subject = _subject(world, world.resident_person_id)
+    for probe in (subject, "0" * 32):
+        world.client.post("/api/v1/people/resolve", headers=world.auth("admin"),
+                          json={"subject": probe, "purpose": "tailgating alarm, incident 3"})
+    with world.ctx.db.read() as session:
+        resolves = session.scalars(select(AuditEntry.subject).where(
+            AuditEntry.action == "subject.resolve").order_by(AuditEntry.id)).all()
+    assert resolves == [subject, "0" * 32]  # even a failed lookup is on the record
