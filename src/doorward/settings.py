@@ -14,7 +14,7 @@ from doorward.errors import ConfigError
 __all__ = ["DEV_SECRET", "Settings"]
 
 #: The session secret used when none is configured. Refused outside development.
-DEV_SECRET = "doorward-development-secret-do-not-use-in-production"
+DEV_SECRET = "doorward-development-secret-do-not-use-in-production"  # noqa: S105
 
 Environment = Literal["development", "production", "test"]
 
@@ -41,6 +41,7 @@ class Settings(BaseModel):
     pin_max_failures: int = Field(default=5, ge=1)
     pin_lockout_seconds: int = Field(default=300, ge=1)
     login_rate_limit_per_minute: int = Field(default=10, ge=1)
+    edge_offline_seconds: int = Field(default=90, ge=1)
 
     @field_validator("data_dir")
     @classmethod

@@ -41,6 +41,7 @@ PAGES: dict[str, tuple[int, int, int, int]] = {
 FORMS: dict[str, tuple[int, int, int, int]] = {
     "/console/gates/open": (401, 403, 422, 422),
     "/console/checkin": (401, 403, 422, 422),
+    "/console/lockdown": (401, 403, 422, 422),
     "/console/lookup": (401, 403, 404, 404),
     "/admin/gates": (401, 403, 403, 422),
     "/admin/schedules": (401, 403, 403, 422),

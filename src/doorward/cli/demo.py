@@ -1,13 +1,20 @@
 """``doorward demo``: the whole system in one process, with a made-up community.
 
-SQLite in the data folder, the community created on first run, the hub on 127.0.0.1 with
-simulated gate traffic, fresh demo passwords printed at every start. Ctrl-C stops it all.
+SQLite in the data folder, the community created on first run, the hub on 127.0.0.1, and
+one edge daemon per gate (simulated reader and hardware, data under ``edge/<gate>/``)
+talking to the hub over the HTTP link with its own edge token. Simulated people present
+credentials at those readers, so the edges decide and their events reach the hub through
+their outboxes. Fresh demo passwords are printed at every start. Ctrl-C stops it all: the
+traffic, then the edges, then the hub.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated
+import socket
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,7 +22,13 @@ from rich.table import Table
 
 from doorward.cli.db import DataDirOption
 
+if TYPE_CHECKING:
+    from doorward.hub.services.context import HubContext
+
 __all__ = ["register"]
+
+#: How long the edges wait for the hub's port before giving up (the hub failed to start).
+PORT_WAIT_SECONDS = 60.0
 
 
 def register(app: typer.Typer) -> None:
@@ -32,7 +45,6 @@ def demo(
     """Run a demo hub with a simulated community and live gate traffic."""
     from doorward.cli.hub import serve, with_web_pages
     from doorward.hub.app import build_context, create_app
-    from doorward.hub.services.context import HubContext
     from doorward.settings import Settings
     from doorward.sim.community import (
         active_pass_payloads,
@@ -40,7 +52,6 @@ def demo(
         community_exists,
         reset_demo_logins,
     )
-    from doorward.sim.traffic import GateTraffic
     from doorward.store.db import Database
 
     console = Console()
@@ -67,15 +78,10 @@ def demo(
             )
         payloads = active_pass_payloads(ctx)
 
-        def start_traffic(hub: HubContext) -> Callable[[], None]:
-            if traffic <= 0:
-                return lambda: None
-            simulator = GateTraffic(hub, rate_per_second=traffic, pass_payloads=payloads,
-                                    pass_codes=codes)
-            simulator.start()
-            return simulator.stop
+        def start_gates(hub: HubContext) -> Callable[[], None]:
+            return _start_demo_gates(hub, port, traffic, payloads, codes)
 
-        app = create_app(settings, database=db, workers=[start_traffic])
+        app = create_app(settings, database=db, workers=[start_gates])
         with_web_pages(app)
         table = Table(title="Demo logins (new passwords at every start)")
         for column in ("role", "username", "password"):
@@ -89,3 +95,53 @@ def demo(
     finally:
         db.dispose()
     console.print("demo stopped")
+
+
+def _port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _start_demo_gates(hub: HubContext, port: int, rate: float, payloads: Sequence[str],
+                      codes: Sequence[str]) -> Callable[[], None]:
+    """Start the edges (once the hub listens: it starts listening after its workers start)
+    and then the traffic at their readers. Returns the stop, which undoes them in reverse."""
+    from doorward.errors import DoorwardError
+    from doorward.sim.demo_gates import DemoGates
+    from doorward.sim.traffic import EdgeTraffic
+
+    gates = DemoGates(hub, f"http://127.0.0.1:{port}")
+    stopping = threading.Event()
+    running: list[EdgeTraffic] = []
+
+    def bring_up() -> None:
+        deadline = time.monotonic() + PORT_WAIT_SECONDS
+        while not _port_open(port):
+            if stopping.wait(0.1) or time.monotonic() > deadline:
+                return
+        try:
+            gates.start()
+        except DoorwardError as exc:
+            Console(stderr=True).print(f"[red]The demo's edges did not start:[/] {exc.message}"
+                                       + (f"\n{exc.hint}" if exc.hint else ""))
+            return
+        if rate > 0 and not stopping.is_set():
+            people = EdgeTraffic(hub, gates.devices, rate_per_second=rate,
+                                 pass_payloads=payloads, pass_codes=codes)
+            people.start()
+            running.append(people)
+
+    starter = threading.Thread(target=bring_up, name="doorward-demo-gates", daemon=True)
+    starter.start()
+
+    def stop() -> None:
+        stopping.set()
+        starter.join(30)
+        for people in running:
+            people.stop()
+        gates.stop()
+
+    return stop

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Literal
 
 from doorward.domain import model as m
 from doorward.domain.alarms import Alarm, DoorMonitor, TailgateCounter
@@ -191,6 +192,9 @@ class EdgeController:
             snapshot_version=self.snapshot_version,
             outbox_depth=self.outbox.depth() if self.outbox else 0,
             readers_online={r.reader_id: r.online for r in self.readers},
+            door=_door_state(self.hardware),
+            lockdown=self.lockdown,
+            fire=self._fire,
         )
 
     # -- access decisions -----------------------------------------------------------------
@@ -273,36 +277,47 @@ class EdgeController:
         if command.gate_id not in (None, self.config.gate_id):
             return
         name = command.command
-        if name == "lockdown":
-            self._lockdown = True
-        elif name == "release_lockdown":
-            self._lockdown = False
+        if name in ("lockdown", "release_lockdown"):
+            self._lockdown = name == "lockdown"
+            if self.uplink is not None:
+                # The snapshot carries the site's lockdown too: fetch it now, so a release
+                # is not overridden by a snapshot that still says "lockdown"; tell the hub.
+                self.uplink.request_resync()
+                self.uplink.beat_now()
         elif name == "manual_open":
             self._drive(lambda: self.hardware.relay.pulse(self.config.pulse_seconds))
             if self._door is not None:
                 self._door.grant(self.clock())
         elif name == "fire":
-            self._on_fire_input(True)
+            self._on_fire_input(True, source="hub")
             return
         elif name == "fire_clear":
-            self._on_fire_input(False)
+            self._on_fire_input(False, source="hub")
             return
         elif name == "resync" and self.uplink is not None:
             self.uplink.request_resync()
         self._record("system", outcome=name, reason=command.reason)
 
     # -- sensors --------------------------------------------------------------------------
-    def _on_fire_input(self, active: bool) -> None:
+    def _on_fire_input(self, active: bool, source: str = "input") -> None:
+        """``source`` is "input" (this gate's fire input) or "hub" (a fire elsewhere on the
+        site, relayed): the hub relays only the first kind, so relays never echo."""
         if not self._running or active == self._fire:
             return
         self._fire = active
+        detail = {"source": source}
         if active:
             # Life safety first: egress opens whatever the lockdown or the link says.
             self._drive(self.hardware.relay.hold_open)
-            self._record("alarm", alarm="fire", outcome="egress_opened", reason="fire input")
+            reason = "fire input" if source == "input" else "fire elsewhere on the site"
+            self._record("alarm", alarm="fire", outcome="egress_opened", reason=reason,
+                         detail=detail)
         else:
             self._drive(self.hardware.relay.release_hold)
-            self._record("system", outcome="fire_cleared", reason="gate locked again")
+            self._record("system", outcome="fire_cleared", reason="gate locked again",
+                         detail=detail)
+        if self.uplink is not None:
+            self.uplink.beat_now()
 
     def _on_door_contact(self, is_open: bool) -> None:
         if not self._running:
@@ -424,6 +439,13 @@ def _changes_memory(request: m.AccessRequest, decision: m.Decision) -> bool:
         or decision.pass_id is not None
         or decision.antipassback_direction is not None
     )
+
+
+def _door_state(hardware: GateHardware) -> Literal["open", "closed", "unknown"]:
+    contact = hardware.door_contact
+    if contact is None:
+        return "unknown"
+    return "open" if contact.active else "closed"
 
 
 def _bind(loop: Callable[[Reader], None], reader: Reader) -> Callable[[], None]:

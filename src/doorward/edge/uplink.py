@@ -60,6 +60,7 @@ class Uplink:
         self._sent_at = 0.0
         self._thread: threading.Thread | None = None
         self._resync = threading.Event()
+        self._beat = threading.Event()
 
     def start(self) -> None:
         self._stop.clear()
@@ -89,6 +90,11 @@ class Uplink:
     def request_resync(self) -> None:
         """Ask the hub for a full snapshot at the next chance."""
         self._resync.set()
+        self._wake.set()
+
+    def beat_now(self) -> None:
+        """Send a heartbeat at the next chance (the gate's lockdown or fire state changed)."""
+        self._beat.set()
         self._wake.set()
 
     # handlers (the link's thread) -----------------------------------------------------
@@ -135,10 +141,13 @@ class Uplink:
                 if self.link.polls_snapshots and now >= next_poll:
                     self.link.request_snapshot(self._version())
                     next_poll = now + self.snapshot_poll_seconds
-                if now >= next_heartbeat:
+                if now >= next_heartbeat or self._beat.is_set():
+                    self._beat.clear()
                     self.link.send_heartbeat(self._heartbeat())
                     next_heartbeat = now + self.heartbeat_seconds
                 self._forward(now)
+                if self.link.polls_snapshots:  # a pushing transport delivers commands itself
+                    self.link.poll_commands()
                 backoff = 1.0
             except DoorwardError as exc:
                 log.warning("uplink: %s (retrying in %.0f s)", exc, backoff)

@@ -18,6 +18,7 @@ from doorward.domain.memory import AccessMemory, AccessPolicy
 from doorward.errors import DoorwardError, PermissionDenied
 from doorward.hub.problems import install_problem_handlers
 from doorward.hub.routers import API_PREFIX, ROUTERS
+from doorward.hub.services import edge_health
 from doorward.hub.services.accounts import LoginLimiter
 from doorward.hub.services.common import ensure_site
 from doorward.hub.services.context import HubContext
@@ -73,10 +74,13 @@ def _start_mqtt_bridge(ctx: HubContext) -> Callable[[], None]:
     def ingest(batch: EventBatch) -> IngestAck:
         if any(e.site_id != ctx.site_id for e in batch.events):
             raise PermissionDenied("an MQTT batch names another site", hint="check edge settings")
-        return ctx.eventlog.append(batch.events)
+        ack = ctx.eventlog.append(batch.events)
+        edge_health.relay_fire(ctx, batch.events, ack.accepted)
+        return ack
 
     def on_heartbeat(gate_id: str, heartbeat: Heartbeat) -> None:
         try:
+            edge_health.record_heartbeat(ctx, heartbeat.edge_id, heartbeat)
             if heartbeat.snapshot_version != current_version(ctx):
                 since = heartbeat.snapshot_version
                 bridge.publish_snapshot(gate_id, snapshot_message(ctx, gate_id, since))
@@ -85,7 +89,13 @@ def _start_mqtt_bridge(ctx: HubContext) -> Callable[[], None]:
 
     bridge = HubMqttBridge(ctx.settings.mqtt_url, ctx.site_id, ingest, on_heartbeat=on_heartbeat)
     bridge.start()
-    return bridge.stop
+    ctx.edge_push = bridge.publish_command
+
+    def stop() -> None:
+        ctx.edge_push = None
+        bridge.stop()
+
+    return stop
 
 
 def create_app(
@@ -111,6 +121,7 @@ def create_app(
             app.state.hub = ctx
             if settings.mqtt_url:
                 stack.callback(_start_mqtt_bridge(ctx))
+            stack.callback(edge_health.start_offline_watch(ctx))
             for start_worker in workers:
                 stack.callback(start_worker(ctx))
             log.info("hub ready for site %s", settings.site_id)

@@ -7,7 +7,8 @@ import importlib.util
 
 __all__: list[str] = []
 
-for _name in ("eventlog_models", "models", "face_models", "privacy_models"):
+for _name in ("eventlog_models", "models", "face_models", "privacy_models",
+              "edge_health_models"):
     _full = f"doorward.store.{_name}"
     if importlib.util.find_spec(_full) is not None:
         importlib.import_module(_full)

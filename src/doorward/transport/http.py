@@ -1,9 +1,11 @@
 """The HTTPS transport for a single building: the edge calls the hub's edge API with httpx.
 
-``POST /api/v1/edge/events`` (EventBatch -> IngestAck) and
+``POST /api/v1/edge/events`` (EventBatch -> IngestAck),
 ``GET /api/v1/edge/snapshot?gate_id=G&since=V`` (-> SnapshotMessage, full when the versions
-disagree), both with ``Authorization: Bearer <edge token>``. The hub cannot push over HTTPS,
-so the uplink polls for snapshots; commands reach HTTPS edges inside snapshots (lockdown).
+disagree), ``POST /api/v1/edge/heartbeat`` and ``GET /api/v1/edge/commands?gate_id=G``
+(-> CommandList) then ``POST /api/v1/edge/commands/ack`` (CommandAck), all with
+``Authorization: Bearer <edge token>``. The hub cannot push over HTTPS, so the uplink polls
+for snapshots (every 10 s) and for commands (every half second).
 """
 
 from __future__ import annotations
@@ -15,11 +17,18 @@ from pydantic import ValidationError
 
 from doorward.errors import TransportError
 from doorward.transport.link import LinkHandlers
-from doorward.transport.messages import EventBatch, Heartbeat, IngestAck, SnapshotMessage
+from doorward.transport.messages import (
+    CommandAck,
+    CommandList,
+    EventBatch,
+    Heartbeat,
+    IngestAck,
+    SnapshotMessage,
+)
 
 __all__ = ["HttpEdgeLink"]
 
-_Reply = TypeVar("_Reply", IngestAck, SnapshotMessage)
+_Reply = TypeVar("_Reply", IngestAck, SnapshotMessage, CommandList)
 
 
 class HttpEdgeLink:
@@ -69,7 +78,23 @@ class HttpEdgeLink:
         self._handlers.on_ack(self._parse(IngestAck, response))
 
     def send_heartbeat(self, heartbeat: Heartbeat) -> None:
-        """The hub sees an HTTPS edge through its snapshot polls; nothing to send."""
+        self._request("POST", "/api/v1/edge/heartbeat", content=heartbeat.model_dump_json())
+
+    def poll_commands(self) -> None:
+        """Fetch waiting commands, hand each to ``on_command``, then acknowledge them. A
+        command whose handler failed is not acknowledged, so the hub offers it again until
+        it expires."""
+        response = self._request("GET", "/api/v1/edge/commands", params={"gate_id": self.gate_id})
+        done: list[str] = []
+        try:
+            for command in self._parse(CommandList, response).commands:
+                self._handlers.on_command(command)
+                if command.command_id:
+                    done.append(command.command_id)
+        finally:
+            if done:
+                ack = CommandAck(command_ids=done).model_dump_json()
+                self._request("POST", "/api/v1/edge/commands/ack", content=ack)
 
     def request_snapshot(self, since_version: int) -> None:
         response = self._request(

@@ -51,3 +51,8 @@ class EdgeLink(Protocol):
     def request_snapshot(self, since_version: int) -> None:
         """Ask for the snapshot after ``since_version`` (0: a full one)."""
         ...
+
+    def poll_commands(self) -> None:
+        """Fetch waiting commands into ``handlers.on_command`` and acknowledge them (HTTPS);
+        a pushing transport (MQTT) does nothing here."""
+        ...

@@ -2,7 +2,8 @@
 
 Edge -> hub: :class:`EventBatch` (answered by :class:`IngestAck`), :class:`Heartbeat`.
 Hub -> edge: :class:`SnapshotMessage` (full, or a delta over ``base_version``),
-:class:`Command` (lockdown, manual open, fire).
+:class:`Command` (lockdown, manual open, fire); over HTTPS, :class:`CommandList` fetched
+and :class:`CommandAck` returned.
 
 Events carry a pseudonymous subject id, never a name: there is no field for one.
 """
@@ -18,9 +19,12 @@ from doorward.domain import model as m
 
 __all__ = [
     "Command",
+    "CommandAck",
+    "CommandList",
     "CredentialWire",
     "EventBatch",
     "EventMessage",
+    "FaceTemplateWire",
     "GateWire",
     "Heartbeat",
     "IngestAck",
@@ -69,6 +73,10 @@ class Heartbeat(_Wire):
     snapshot_version: int
     outbox_depth: int
     readers_online: dict[str, bool] = Field(default_factory=dict)
+    # What the gate is doing, for the console (optional: older edges leave the defaults).
+    door: Literal["open", "closed", "unknown"] = "unknown"
+    lockdown: bool = False
+    fire: bool = False
 
 
 class GateWire(_Wire):
@@ -144,6 +152,20 @@ class PassWire(_Wire):
         return m.PassGrant(**data, gates=frozenset(self.gates))
 
 
+class FaceTemplateWire(_Wire):
+    """One resident's sealed face template for one credential (AEAD ciphertext, base64).
+
+    Useless without the unlock secret that the resident's phone or card presents at the gate;
+    the hub never holds that secret after enrolment.
+    """
+
+    credential_id: str = Field(min_length=1, max_length=128)
+    subject: str = Field(min_length=1, max_length=128, description="pseudonym")
+    ciphertext: str = Field(max_length=2048)
+    salt: str = Field(max_length=64)
+    nonce: str = Field(max_length=64)
+
+
 class SnapshotMessage(_Wire):
     """A full snapshot (``full=True``) or a delta from ``base_version`` to ``version``."""
 
@@ -162,6 +184,11 @@ class SnapshotMessage(_Wire):
     passes: list[PassWire] = Field(default_factory=list)
     removed_credentials: list[str] = Field(default_factory=list)
     removed_passes: list[str] = Field(default_factory=list)
+    # Face verification (opt-in): sealed templates of the residents whose credential is valid
+    # here and who chose face (or the gate requires it); a delta lists by credential id the
+    # templates the edge must delete (consent withdrawn, credential revoked or moved).
+    face_templates: list[FaceTemplateWire] = Field(default_factory=list)
+    removed_face_templates: list[str] = Field(default_factory=list)
 
 
 class Command(_Wire):
@@ -169,3 +196,17 @@ class Command(_Wire):
     gate_id: str | None = None
     issued_at: datetime
     reason: str = ""
+    #: Set by the hub when an HTTPS edge must acknowledge the command (``CommandAck``).
+    command_id: str = Field(default="", max_length=64)
+
+
+class CommandList(_Wire):
+    """Commands waiting for an HTTPS edge (``GET /api/v1/edge/commands``), oldest first."""
+
+    commands: list[Command] = Field(default_factory=list)
+
+
+class CommandAck(_Wire):
+    """The command ids an HTTPS edge has carried out (``POST /api/v1/edge/commands/ack``)."""
+
+    command_ids: list[str] = Field(default_factory=list, max_length=1000)

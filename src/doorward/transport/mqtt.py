@@ -168,6 +168,9 @@ class EdgeMqttLink:
         name = topic(self.site_id, self.gate_id, "heartbeat")
         _publish(self._client, name, heartbeat.model_dump_json(), self.connected)
 
+    def poll_commands(self) -> None:
+        """Nothing to poll: the hub pushes commands on the ``commands`` topic."""
+
     def request_snapshot(self, since_version: int) -> None:
         """Over MQTT the ask is a heartbeat: the hub answers a version it disagrees with."""
         self.send_heartbeat(
@@ -216,8 +219,10 @@ class HubMqttBridge:
     """The hub's side: ingest events from every gate of a site, answer with acks.
 
     ``ingest`` is the hub's idempotent event ingestion; the ack it returns is published to
-    the gate the batch came from. ``on_heartbeat(gate_id, heartbeat)`` lets the hub answer
-    a snapshot version it disagrees with (``publish_snapshot``).
+    the gate the batch came from. A batch or heartbeat naming a gate other than its topic's
+    is refused (logged, counted in ``refused``, never ingested nor acknowledged).
+    ``on_heartbeat(gate_id, heartbeat)`` lets the hub store the heartbeat and answer a
+    snapshot version it disagrees with (``publish_snapshot``).
     """
 
     def __init__(
@@ -241,6 +246,7 @@ class HubMqttBridge:
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
         self._connected = threading.Event()
+        self.refused = 0  # messages whose gate did not match their topic
 
     def start(self) -> None:
         _start(self._client, self.target)
@@ -284,10 +290,25 @@ class HubMqttBridge:
         gate_id, channel = parts[2], parts[3]
         try:
             if channel == "events":
-                ack = self._ingest(EventBatch.model_validate_json(message.payload))
+                batch = EventBatch.model_validate_json(message.payload)
+                strays = sorted({e.gate_id for e in batch.events if e.gate_id != gate_id})
+                if strays:
+                    # Each edge's broker ACL covers only its own gate's topics; a batch naming
+                    # another gate is misconfigured or forged. No ack: nothing is stored.
+                    log.warning("refused events for gate(s) %s sent on gate %s's topic",
+                                ", ".join(strays), gate_id)
+                    self.refused += 1
+                    return
+                ack = self._ingest(batch)
                 client.publish(topic(self.site_id, gate_id, "acks"), ack.model_dump_json(), qos=QOS)
             elif channel == "heartbeat" and self._on_heartbeat is not None:
-                self._on_heartbeat(gate_id, Heartbeat.model_validate_json(message.payload))
+                beat = Heartbeat.model_validate_json(message.payload)
+                if beat.gate_id != gate_id:
+                    log.warning("refused a heartbeat for gate %s sent on gate %s's topic",
+                                beat.gate_id, gate_id)
+                    self.refused += 1
+                    return
+                self._on_heartbeat(gate_id, beat)
         except ValidationError as exc:
             log.warning(
                 "dropped a malformed %s message from %s: %s", channel, gate_id, exc.errors()[:1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from doorward.domain.memory import AccessMemory
     from doorward.domain.model import Snapshot
     from doorward.store.eventlog import EventLog
+    from doorward.transport.messages import Command
 
 __all__ = ["HubContext"]
 
@@ -32,6 +34,8 @@ class HubContext:
     # The domain snapshot is rebuilt only when the site's version moves.
     snapshot_cache: dict[str, Snapshot] = field(default_factory=dict)
     decide_lock: threading.Lock = field(default_factory=threading.Lock)
+    # Pushes a command to a gate's edge over MQTT, when the bridge runs (gate id, command).
+    edge_push: Callable[[str, Command], None] | None = None
 
     @property
     def site_id(self) -> str:

@@ -118,6 +118,20 @@ def manual_open(page: StaffForm, gate_id: Annotated[str, Form(max_length=64)] = 
     return _console(page, flashes=[Flash("ok", f"Gate {gate_id} opened; the reason is audited.")])
 
 
+@router.post("/lockdown")
+def lockdown(page: StaffForm, action: Annotated[str, Form(max_length=16)] = "",
+             reason: Annotated[str, Form(max_length=500)] = "") -> Response:
+    """Lock every gate of the site (only responder credentials pass) or release it."""
+    try:
+        if action not in ("lockdown", "release"):
+            raise InvalidInput("choose lockdown or release", hint="use the console's buttons")
+        told = services.set_lockdown(page.hub, page.actor, action == "lockdown", reason)
+    except InvalidInput as exc:
+        return _console(page, status_code=422, flashes=[Flash("error", exc.message, exc.hint)])
+    done = "Lockdown sent to" if action == "lockdown" else "Release sent to"
+    return _console(page, flashes=[Flash("ok", f"{done} {told} gate(s); the reason is audited.")])
+
+
 @router.post("/checkin")
 def check_in(page: StaffForm, gate_id: Annotated[str, Form(max_length=64)] = "",
              code: Annotated[str, Form(max_length=2048)] = "") -> Response:

@@ -16,9 +16,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from doorward.errors import InvalidInput, NotFound
+from doorward.hub.services import edge_health
 from doorward.hub.services.common import audit
 from doorward.hub.services.context import HubContext
 from doorward.hub.web.rendering import PageUser
+from doorward.store.edge_health_models import EdgeStatusRow
 from doorward.store.eventlog_models import EventLogEntry
 from doorward.store.models import (
     AuditEntry,
@@ -49,10 +51,11 @@ __all__ = [
     "occupancy",
     "open_alarms",
     "recent_events",
+    "set_lockdown",
     "subject_of_event",
 ]
 
-#: A gate that sent nothing for this long is shown as offline.
+#: Kept for importers; gate status now uses heartbeats and ``settings.edge_offline_seconds``.
 ONLINE_WINDOW = timedelta(minutes=10)
 MIN_REASON_CHARS = 5
 _ACK = "alarm.ack"
@@ -101,6 +104,8 @@ class GateStatus:
     last_seen: datetime | None
     door: str  # "open" | "closed" | "unknown"
     lockdown: bool
+    fire: bool = False
+    has_edge: bool = False  # an edge has sent at least one heartbeat
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,44 +268,56 @@ def subject_of_event(hub: HubContext, event_id: str) -> str:
 
 
 def gate_status(hub: HubContext, now: datetime | None = None) -> list[GateStatus]:
-    """Each gate: online (heard from recently), last door state, and the site's lockdown."""
+    """Each gate: online from its edge's heartbeats (within ``edge_offline_seconds``), the
+    last door state, and lockdown and fire as the edge reported them (or the site's flag)."""
     now = now or utcnow()
+    offline_after = timedelta(seconds=hub.settings.edge_offline_seconds)
+    edges = edge_health.edge_statuses(hub)
     with hub.db.read() as session:
         gates = session.scalars(
             select(GateRow).where(GateRow.site_id == hub.site_id).order_by(GateRow.name)
         ).all()
         site = session.get(SiteRow, hub.site_id)
-        last_seen = dict(
-            session.execute(
-                select(EventLogEntry.gate_id, func.max(EventLogEntry.received_at))
-                .where(EventLogEntry.site_id == hub.site_id)
-                .group_by(EventLogEntry.gate_id)
-            ).all()
-        )
         doors: dict[str, str] = {}
         for gate in gates:
-            detail = session.scalar(
-                select(EventLogEntry.detail)
-                .where(EventLogEntry.gate_id == gate.id, EventLogEntry.kind == "door")
+            door_event = session.execute(
+                select(EventLogEntry.outcome, EventLogEntry.detail)
+                .where(EventLogEntry.gate_id == gate.id, EventLogEntry.kind == "door",
+                       EventLogEntry.outcome.in_(("", "opened", "closed")))
                 .order_by(EventLogEntry.seq.desc()).limit(1)
-            )
-            state = (detail or {}).get("state", "")
-            doors[gate.id] = state if state in ("open", "closed") else "unknown"
-    lockdown = bool(site.lockdown) if site else False
+            ).first()
+            found = (door_event[0], door_event[1]) if door_event is not None else None
+            doors[gate.id] = _door_state(found, edges.get(gate.id))
+    site_lockdown = bool(site.lockdown) if site else False
     result = []
     for gate in gates:
-        seen = last_seen.get(gate.id)
-        seen_utc = seen if seen is None or seen.tzinfo else seen.replace(tzinfo=now.tzinfo)
+        edge = edges.get(gate.id)
+        seen = edge.last_seen_at if edge else None
         result.append(GateStatus(
             id=gate.id, name=gate.name, kind=gate.kind, direction=gate.direction,
-            online=seen_utc is not None and now - seen_utc <= ONLINE_WINDOW,
-            last_seen=seen_utc, door=doors[gate.id], lockdown=lockdown,
+            online=seen is not None and now - seen <= offline_after,
+            last_seen=seen, door=doors[gate.id],
+            lockdown=site_lockdown or bool(edge and edge.lockdown),
+            fire=bool(edge and edge.fire), has_edge=edge is not None,
         ))
     return result
 
 
+def _door_state(event: tuple[str, object] | None, edge: EdgeStatusRow | None) -> str:
+    """The newest door event (the edge's "opened"/"closed", or a ``state`` detail), else what
+    the edge's last heartbeat said."""
+    if event is not None:
+        outcome, detail = event
+        state = detail.get("state", "") if isinstance(detail, dict) else ""
+        state = state or {"opened": "open", "closed": "closed"}.get(outcome, "")
+        if state in ("open", "closed"):
+            return str(state)
+    return edge.door if edge is not None else "unknown"
+
+
 def manual_open(hub: HubContext, actor: PageUser, gate_id: str, reason: str) -> str:
-    """Open a gate from the console: needs a reason; audited and logged as a door event."""
+    """Open a gate from the console: needs a reason; audited, logged as a door event, and
+    sent to the gate's edge as a ``manual_open`` command (which pulses the strike)."""
     reason = reason.strip()
     if len(reason) < MIN_REASON_CHARS:
         raise InvalidInput(
@@ -320,7 +337,13 @@ def manual_open(hub: HubContext, actor: PageUser, gate_id: str, reason: str) -> 
         occurred_at=utcnow(), edge_seq=0, outcome="manual_open",
         reason="opened by staff from the console", detail={"action": "manual_open"},
     )])
+    edge_health.issue_command(hub, [gate_id], "manual_open", "opened by staff from the console")
     return event_id
+
+
+def set_lockdown(hub: HubContext, actor: PageUser, active: bool, reason: str) -> int:
+    """Lock the site down or release it from the console; returns the gates told."""
+    return len(edge_health.set_lockdown(hub, actor.username, active, reason))
 
 
 def hourly_traffic(hub: HubContext, hours: int = 24, now: datetime | None = None
