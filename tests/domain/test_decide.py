@@ -318,7 +318,9 @@ def test_every_outcome_is_reachable_and_explained() -> None:
         Outcome.WRONG_PIN,
         Outcome.INVALID_TOKEN,
         Outcome.REPLAYED_TOKEN,
-    }  # ANTI_PASSBACK: test_antipassback.py, PIN_LOCKED_OUT: test_pin_lockout.py
+        Outcome.FACE_NOT_VERIFIED,
+    }  # ANTI_PASSBACK: test_antipassback.py, PIN_LOCKED_OUT: test_pin_lockout.py,
+    # FACE_NOT_VERIFIED: tests/face_integration (the edge's face step sets it)
     assert covered == set(Outcome)
 
 

@@ -88,6 +88,8 @@ class Outcome(StrEnum):
     WRONG_PIN = "wrong_pin"
     INVALID_TOKEN = "invalid_token"  # noqa: S105 - forged, malformed or signed by another key
     REPLAYED_TOKEN = "replayed_token"  # noqa: S105 - a mobile-key time step already used
+    # Set by the edge's face step (doorward.edge.face_check), never by decide() itself.
+    FACE_NOT_VERIFIED = "face_not_verified"
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from doorward.domain.alarms import Alarm, DoorMonitor, TailgateCounter
 from doorward.domain.decide import decide
 from doorward.domain.memory import AccessMemory
 from doorward.edge.config import EdgeConfig, GateHardware
+from doorward.edge.face_check import EdgeFaceCheck, apply_face_step
 from doorward.edge.outbox import Outbox
 from doorward.edge.readers import Feedback, Reader, ReaderInput, to_access_request
 from doorward.edge.snapshot_cache import ApplyResult, SnapshotCache
@@ -59,6 +60,7 @@ class EdgeController:
         *,
         link: EdgeLink | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        face: EdgeFaceCheck | None = None,
     ) -> None:
         self.config = config
         self.edge_id = config.edge_id or config.gate_id
@@ -66,6 +68,7 @@ class EdgeController:
         self.hardware = hardware
         self.clock = clock
         self._link = link
+        self.face = face  # the 1:1 face step for decisions that need it (fails closed if None)
         self._lock = threading.RLock()  # one decision at a time: memory and edge_seq order
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -216,6 +219,7 @@ class EdgeController:
                 if self._lockdown and not snapshot.lockdown:
                     snapshot = replace(snapshot, lockdown=True)
                 decision = decide(request, snapshot, now, self.memory)
+                decision = apply_face_step(self.face, self.cache, decision, presented)
                 self.memory.remember(request, decision, now)
                 if _changes_memory(request, decision):
                     self._save_memory()

@@ -18,7 +18,7 @@ from typing import Any
 from doorward.domain import model as m
 from doorward.domain.snapshot import build_snapshot
 from doorward.errors import StoreError
-from doorward.transport.messages import SnapshotMessage
+from doorward.transport.messages import FaceTemplateWire, SnapshotMessage
 
 __all__ = ["ApplyResult", "SnapshotCache", "to_domain_snapshot"]
 
@@ -69,8 +69,22 @@ def _merge(current: SnapshotMessage, delta: SnapshotMessage) -> SnapshotMessage:
             "passes": upsert(current.passes, delta.passes, set(delta.removed_passes)),
             "removed_credentials": [],
             "removed_passes": [],
+            "face_templates": _merge_faces(current, delta),
+            "removed_face_templates": [],
         }
     )
+
+
+def _merge_faces(current: SnapshotMessage, delta: SnapshotMessage) -> list[FaceTemplateWire]:
+    """Upsert by credential id; a removed template or a removed credential takes it away."""
+    gone = set(delta.removed_face_templates) | set(delta.removed_credentials)
+    by_id = {t.credential_id: t for t in current.face_templates}
+    by_id.update({t.credential_id: t for t in delta.face_templates})
+    return [t for key, t in by_id.items() if key not in gone]
+
+
+def _index_faces(message: SnapshotMessage | None) -> dict[str, FaceTemplateWire]:
+    return {t.credential_id: t for t in message.face_templates} if message else {}
 
 
 class SnapshotCache:
@@ -83,6 +97,8 @@ class SnapshotCache:
             self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
+            # Freed pages are zeroed, so a withdrawn face template leaves no copy in the file.
+            self._conn.execute("PRAGMA secure_delete=ON")
             self._conn.execute(_SCHEMA)
         except sqlite3.Error as exc:
             raise StoreError(
@@ -92,6 +108,7 @@ class SnapshotCache:
         raw = self._get("snapshot")
         self._message = SnapshotMessage.model_validate_json(raw) if raw else None
         self._domain = to_domain_snapshot(self._message) if self._message else None
+        self._faces = _index_faces(self._message)
 
     @property
     def version(self) -> int:
@@ -105,6 +122,10 @@ class SnapshotCache:
     @property
     def message(self) -> SnapshotMessage | None:
         return self._message
+
+    def face_template(self, credential_id: str) -> FaceTemplateWire | None:
+        """The sealed face template held for one credential (1:1 lookup; no listing)."""
+        return self._faces.get(credential_id)
 
     def apply(self, message: SnapshotMessage) -> ApplyResult:
         """Apply a full snapshot or a delta; say whether a full resync is needed."""
@@ -122,7 +143,11 @@ class SnapshotCache:
                 merged = _merge(current, message)
             domain = to_domain_snapshot(merged)
             self._put("snapshot", merged.model_dump_json())
+            dropped = set(self._faces) - {t.credential_id for t in merged.face_templates}
             self._message, self._domain = merged, domain
+            self._faces = _index_faces(merged)
+            if dropped:
+                self._flush_wal()  # the old snapshot (with the template) must not linger
         return ApplyResult.APPLIED
 
     def load_memory(self) -> dict[str, Any] | None:
@@ -136,6 +161,12 @@ class SnapshotCache:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+    def _flush_wal(self) -> None:
+        try:
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot checkpoint the snapshot cache: {exc}") from exc
 
     def _get(self, key: str) -> str | None:
         try:

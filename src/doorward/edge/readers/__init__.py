@@ -8,7 +8,7 @@ entry, or a scanned token) through :meth:`Reader.read`, and takes :class:`Feedba
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal, Protocol, runtime_checkable
 
@@ -36,6 +36,9 @@ class ReaderInput:
     card: CardData | None = None
     keys: str = ""
     token: str = ""
+    # Face unlock secret the phone or card hands over with the credential (face gates only);
+    # it opens that credential's sealed template and is never stored or logged.
+    face_secret: bytes = field(default=b"", repr=False)
 
 
 class Feedback(StrEnum):

@@ -33,8 +33,10 @@ class SimulatedReader:
     def online(self) -> bool:
         return self.is_connected
 
-    def present_card(self, card_format: str, number: str) -> None:
-        self._inputs.put(ReaderInput(self.reader_id, "card", card=CardData(card_format, number)))
+    def present_card(self, card_format: str, number: str, *, face_secret: bytes = b"") -> None:
+        """``face_secret``: what a card personalised for face verification hands over."""
+        card = CardData(card_format, number)
+        self._inputs.put(ReaderInput(self.reader_id, "card", card=card, face_secret=face_secret))
 
     def type_keys(self, keys: str) -> None:
         with self._lock:
@@ -42,8 +44,11 @@ class SimulatedReader:
         for entry in finished:
             self._inputs.put(ReaderInput(self.reader_id, "keypad", keys=entry))
 
-    def scan_token(self, token: str) -> None:
-        self._inputs.put(ReaderInput(self.reader_id, "token", token=token))
+    def scan_token(self, token: str, *, face_secret: bytes = b"") -> None:
+        """``face_secret``: the phone's face unlock secret, sent with its mobile-key token."""
+        self._inputs.put(
+            ReaderInput(self.reader_id, "token", token=token, face_secret=face_secret)
+        )
 
     def read(self, timeout: float) -> ReaderInput | None:
         try:

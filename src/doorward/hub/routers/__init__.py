@@ -10,6 +10,7 @@ from doorward.hub.routers import (
     decisions,
     edge,
     events,
+    face,
     gates,
     health,
     log,
@@ -36,4 +37,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     edge.router,
     events.router,
     log.router,
+    face.router,
 )

@@ -4,7 +4,9 @@ SnapshotMessage (full, or a delta since a version) for one gate's edge.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import asdict
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,6 +16,7 @@ from doorward.domain.snapshot import build_snapshot
 from doorward.hub.services.common import get_or_404
 from doorward.hub.services.context import HubContext
 from doorward.hub.services.passes import pass_grant
+from doorward.store.face_models import FaceConsentRow, FaceTemplateRow
 from doorward.store.models import (
     CredentialRow,
     GateRow,
@@ -23,9 +26,11 @@ from doorward.store.models import (
     SiteRow,
     SnapshotTombstone,
     SubjectMapRow,
+    utcnow,
 )
 from doorward.transport.messages import (
     CredentialWire,
+    FaceTemplateWire,
     GateWire,
     PassWire,
     ScheduleWire,
@@ -134,6 +139,52 @@ def _applies(gates: list[str], gate_id: str) -> bool:
     return not gates or gate_id in gates
 
 
+def _b64(data: bytes) -> str:
+    return base64.b64encode(bytes(data)).decode("ascii")
+
+
+def _face_templates(
+    session: Session, gate: GateRow, candidates: _CredentialRows
+) -> tuple[list[FaceTemplateWire], list[str]]:
+    """Sealed templates this gate must hold among ``candidates``, and the ids it must drop.
+
+    A template ships only for a credential that applies to the gate, is not revoked or
+    expired, whose holder's consent is in force, and that has face on (the resident chose it)
+    or sits at a gate that requires face. Every other candidate's template is removed.
+    """
+    now = utcnow()
+    eligible = {
+        row.id: subject
+        for row, subject, _ in candidates
+        if _applies(row.gates, gate.id) and not row.revoked
+        and (row.valid_until is None or _aware(row.valid_until) > now)
+        and (row.face_second_factor or gate.requires_face)
+    }
+    shipped: list[FaceTemplateWire] = []
+    if eligible:
+        consenting = select(FaceConsentRow.subject).where(FaceConsentRow.withdrawn_at.is_(None))
+        rows = session.scalars(
+            select(FaceTemplateRow).where(
+                FaceTemplateRow.credential_id.in_(list(eligible)),
+                FaceTemplateRow.subject.in_(consenting),
+            )
+        )
+        shipped = [
+            FaceTemplateWire(
+                credential_id=t.credential_id, subject=t.subject, ciphertext=_b64(t.ciphertext),
+                salt=_b64(t.salt), nonce=_b64(t.nonce),
+            )
+            for t in rows
+            if eligible.get(t.credential_id) == t.subject
+        ]
+    kept = {t.credential_id for t in shipped}
+    return shipped, sorted({row.id for row, _, _ in candidates} - kept)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def snapshot_message(ctx: HubContext, gate_id: str, since: int = 0) -> SnapshotMessage:
     """What the edge at ``gate_id`` needs: everything (since=0) or what changed since ``since``.
 
@@ -162,6 +213,10 @@ def snapshot_message(ctx: HubContext, gate_id: str, since: int = 0) -> SnapshotM
             )
         ]
         gate_changed = full or gate.version > base
+        # A changed gate may have turned "requires face" on or off: re-judge every template.
+        face_candidates = _credential_rows(session, ctx.site_id, -1) if (
+            gate_changed and not full) else credentials
+        face_templates, removed_faces = _face_templates(session, gate, face_candidates)
     removed_creds = [i for k, i in tombs if k == "credential"]
     removed_passes = [i for k, i in tombs if k == "pass"]
     if not full:
@@ -183,4 +238,6 @@ def snapshot_message(ctx: HubContext, gate_id: str, since: int = 0) -> SnapshotM
         passes=[_pass_wire(p, s) for p, s in passes if _applies(p.gates, gate_id)],
         removed_credentials=sorted(set(removed_creds)),
         removed_passes=sorted(set(removed_passes)),
+        face_templates=face_templates,
+        removed_face_templates=[] if full else sorted(set(removed_faces) | set(removed_creds)),
     )

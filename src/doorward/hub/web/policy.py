@@ -19,6 +19,7 @@ from sqlalchemy import select
 from doorward.errors import InvalidInput
 from doorward.hub.services.common import audit
 from doorward.hub.services.context import HubContext
+from doorward.hub.services.face_enrolment import announce_face_change
 from doorward.hub.web.rendering import PageUser
 from doorward.store.models import AuditEntry
 
@@ -140,6 +141,8 @@ def record_consent(hub: HubContext, actor: PageUser, subject: str, granted: bool
     else:
         service.withdraw_consent(subject)
     with hub.db.write() as session:
+        if not granted:  # the next snapshot delta then deletes the templates on every edge
+            announce_face_change(session, hub.site_id, subject)
         audit(session, actor=actor.username,
               action=_CONSENT_GRANT if granted else _CONSENT_WITHDRAW,
               purpose="face verification as a second factor", subject=subject)
@@ -148,3 +151,5 @@ def record_consent(hub: HubContext, actor: PageUser, subject: str, granted: bool
 def forget_face(hub: HubContext, subject: str) -> None:
     """Withdraw any face consent and delete every template of ``subject`` (on erasure)."""
     _face_service(hub).withdraw_consent(subject)
+    with hub.db.write() as session:
+        announce_face_change(session, hub.site_id, subject)
