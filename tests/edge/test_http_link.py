@@ -1,7 +1,9 @@
 """The HTTPS transport over a real HTTP socket, against a stand-in for the hub's edge API.
 
 The stand-in speaks exactly the contract (POST /api/v1/edge/events, GET
-/api/v1/edge/snapshot?gate_id=G&since=V, bearer token); the hub's own tests cover the hub.
+/api/v1/edge/snapshot?gate_id=G&since=V, POST /api/v1/edge/heartbeat, GET
+/api/v1/edge/commands and POST /api/v1/edge/commands/ack, bearer token); the hub's own tests
+and tests/integration cover the hub.
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ from doorward.edge.readers import ReaderInput
 from doorward.errors import TransportError
 from doorward.transport.http import HttpEdgeLink
 from doorward.transport.link import LinkHandlers
-from doorward.transport.messages import EventBatch, IngestAck, SnapshotMessage
+from doorward.transport.messages import (
+    CommandList,
+    EventBatch,
+    Heartbeat,
+    IngestAck,
+    SnapshotMessage,
+)
 
 from .conftest import CARD, Gate, Site
 
@@ -34,6 +42,7 @@ class StandInHub:
         self.snapshot = site.full_snapshot(version=5)
         self.events: set[str] = set()
         self.since: list[int] = []
+        self.heartbeats: list[Heartbeat] = []
         hub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -58,6 +67,14 @@ class StandInHub:
                 if not self._authorized():
                     return
                 length = int(self.headers["Content-Length"])
+                path = urlsplit(self.path).path
+                if path in ("/api/v1/edge/heartbeat", "/api/v1/edge/commands/ack"):
+                    body = self.rfile.read(length)
+                    if path.endswith("heartbeat"):
+                        hub.heartbeats.append(Heartbeat.model_validate_json(body))
+                    self.send_response(204)
+                    self.end_headers()
+                    return
                 batch = EventBatch.model_validate_json(self.rfile.read(length))
                 ids = [e.event_id for e in batch.events]
                 ack = IngestAck(
@@ -72,6 +89,9 @@ class StandInHub:
                     return
                 query = parse_qs(urlsplit(self.path).query)
                 assert query["gate_id"] == [hub.site.gate_id]
+                if urlsplit(self.path).path == "/api/v1/edge/commands":
+                    self._reply(200, CommandList().model_dump_json())
+                    return
                 hub.since.append(int(query["since"][0]))
                 self._reply(200, hub.snapshot.model_dump_json())
 
