@@ -10,7 +10,7 @@ from sqlalchemy import inspect, select, text
 from doorward.store.face_models import FaceConsentRow, FaceTemplateRow
 from doorward.store.models import AuditEntry, CredentialRow, SubjectMapRow
 
-from .conftest import ANA_ENROL, World, photo_b64
+from .conftest import ANA_ENROL, FACES, World, photo_b64
 
 pytestmark = pytest.mark.face
 
@@ -135,8 +135,7 @@ def test_a_resident_cannot_enrol_on_someone_elses_card_or_on_a_pin(
 
 def test_a_photo_with_two_faces_is_refused_with_a_hint(world: World, secret: bytes) -> None:
     world.consent()
-    couple = base64.b64encode(
-        (world_faces_root() / "scenes" / "couple.jpg").read_bytes()).decode()
+    couple = base64.b64encode((FACES.parent / "scenes" / "couple.jpg").read_bytes()).decode()
     body = {"credential_id": world.card, "unlock_secret": base64.b64encode(secret).decode(),
             "captures": [photo_b64(ANA_ENROL[0]), couple, photo_b64(ANA_ENROL[2])]}
     response = world.client.post("/api/v1/face/enrolment", json=body, headers=world.auth("ana"))
@@ -167,9 +166,3 @@ def test_withdrawal_deletes_templates_and_clears_the_face_factor(
 def test_face_routes_are_for_residents_only(world: World) -> None:
     assert world.client.post("/api/v1/face/consent", json={}).status_code == 401
     world.client.cookies.clear()
-
-
-def world_faces_root() -> object:
-    from .conftest import FACES
-
-    return FACES.parent
