@@ -24,6 +24,7 @@ from doorward.edge.actuators.simulated import (
 )
 from doorward.edge.controller import EdgeConfig, EdgeController, GateHardware
 from doorward.edge.readers.simulated import SimulatedReader
+from doorward.hub import web
 from doorward.hub.app import create_app
 from doorward.hub.schemas import CredentialIssue, GateCreate, PersonCreate
 from doorward.hub.services import accounts, credentials, gates, people
@@ -131,6 +132,7 @@ def live_site(db: Database, tmp_path: Path) -> Iterator[LiveSite]:
     settings = Settings(environment="test", data_dir=tmp_path / "hub", site_id="site-i",
                         edge_offline_seconds=OFFLINE_SECONDS)
     app = create_app(settings, database=db)
+    web.install(app)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                             access_log=False, lifespan="on")
     server = uvicorn.Server(config)

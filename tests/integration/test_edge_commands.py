@@ -4,6 +4,7 @@ Each test runs on SQLite and on PostgreSQL (the ``db`` fixture)."""
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
 
@@ -19,7 +20,14 @@ from doorward.hub.web import services
 from doorward.hub.web.rendering import PageUser
 from doorward.store.models import AuditEntry, utcnow
 
-from .conftest import OFFLINE_SECONDS, RESIDENT_CARD, RESPONDER_CARD, LiveSite, wait_for
+from .conftest import (
+    OFFLINE_SECONDS,
+    PASSWORD,
+    RESIDENT_CARD,
+    RESPONDER_CARD,
+    LiveSite,
+    wait_for,
+)
 
 GUARD = PageUser(user_id="u-guard", username="guard", role="guard", person_id=None,
                  session_digest="0" * 64)
@@ -166,3 +174,53 @@ def test_an_edge_token_reaches_only_its_own_gate(live_site: LiveSite) -> None:
     guard_only = httpx.post(f"{live_site.url}/api/v1/edge/lockdown", headers=auth,
                             json={"active": True, "reason": "an edge cannot do this"})
     assert guard_only.status_code == 401
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "the page has no CSRF token"
+    return found.group(1)
+
+
+def _gate_badges(html: str, gate_id: str) -> str:
+    found = re.search(rf'<div class="gate" data-gate="{gate_id}".*?</div>', html, re.S)
+    assert found, f"no status for {gate_id}"
+    return found.group(0)
+
+
+def test_the_console_shows_heartbeats_and_its_controls_reach_the_edge(
+    live_site: LiveSite,
+) -> None:
+    a = live_site.start_edge("gate-a")
+    with httpx.Client(base_url=live_site.url, timeout=10) as browser:
+        login = browser.get("/login")
+        assert browser.post("/login", data={"username": "guard", "password": PASSWORD,
+                                            "csrf_token": _csrf(login.text)}
+                            ).status_code == 303
+        assert wait_for(lambda: _status(live_site, "gate-a").online)
+        page = browser.get("/console").text
+        assert ">online<" in _gate_badges(page, "gate-a")
+        assert ">no edge<" in _gate_badges(page, "gate-b")
+
+        token = _csrf(page)
+        refused = browser.post("/console/lockdown", data={
+            "csrf_token": token, "action": "lockdown", "reason": ""})
+        assert refused.status_code == 422 and not a.controller.lockdown
+        done = browser.post("/console/lockdown", data={
+            "csrf_token": token, "action": "lockdown", "reason": "fire drill, keep out"})
+        assert done.status_code == 200 and "Lockdown sent to 3 gate(s)" in done.text
+        assert wait_for(lambda: a.controller.lockdown, 3)
+        assert "lockdown" in _gate_badges(browser.get("/console").text, "gate-a")
+
+        pulses = a.relay.count("pulse")
+        opened = browser.post("/console/gates/open", data={
+            "csrf_token": token, "gate_id": "gate-a", "reason": "a responder without a card"})
+        assert opened.status_code == 200
+        assert wait_for(lambda: a.relay.count("pulse") == pulses + 1, 3)
+
+        live_site.stop_edge("gate-a")
+        assert wait_for(lambda: bool(_hub_events(live_site, alarm="edge_offline")),
+                        OFFLINE_SECONDS + 8)
+        page = browser.get("/console").text
+        assert ">offline<" in _gate_badges(page, "gate-a")
+        assert re.search(r'<li class="alarm"[^>]*>\s*<strong>edge offline</strong>', page)
