@@ -150,7 +150,9 @@ class Uplink:
                     self.link.poll_commands()
                 backoff = 1.0
             except DoorwardError as exc:
-                log.warning("uplink: %s (retrying in %.0f s)", exc, backoff)
+                # One failure is often a blip (a hub restarting); warn once it repeats.
+                level = logging.INFO if backoff == 1.0 else logging.WARNING
+                log.log(level, "uplink: %s (retrying in %.0f s)", exc, backoff)
                 self._resync.set()  # whatever we missed meanwhile
                 self._stop.wait(backoff)  # the link is down; the hub is not hammered
                 backoff = min(backoff * 2, 30.0)
