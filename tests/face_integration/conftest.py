@@ -115,9 +115,15 @@ def _cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def client(db: Database, tmp_path: Path, engine: ContentCachingEngine) -> Iterator[TestClient]:
-    settings = Settings(environment="test", data_dir=tmp_path / "data", site_id="site-f")
-    app = create_app(settings, database=db)
+def hub_settings(tmp_path: Path) -> Settings:
+    return Settings(environment="test", data_dir=tmp_path / "data", site_id="site-f")
+
+
+@pytest.fixture
+def client(
+    db: Database, hub_settings: Settings, engine: ContentCachingEngine
+) -> Iterator[TestClient]:
+    app = create_app(hub_settings, database=db)
     app.state.face_engine = engine
     with TestClient(app) as test_client:
         yield test_client

@@ -36,7 +36,7 @@ from doorward.errors import (
 from doorward.hub.services.accounts import AuthUser
 from doorward.hub.services.common import audit, bump_version, subject_of
 from doorward.hub.services.context import HubContext
-from doorward.store.models import CredentialRow, utcnow
+from doorward.store.models import CredentialRow, GateRow, utcnow
 
 if TYPE_CHECKING:
     from doorward.face import ConsentRecord, FaceEngine
@@ -53,6 +53,7 @@ __all__ = [
     "enrol",
     "grant_consent",
     "my_consent",
+    "push_to_edges",
     "withdraw",
 ]
 
@@ -241,6 +242,21 @@ def announce_face_change(session: Session, site_id: str, subject: str) -> int:
     return len(rows)
 
 
+def push_to_edges(ctx: HubContext) -> None:
+    """Ask every gate's edge to fetch its delta now, rather than at its next heartbeat.
+
+    A ``resync`` command: pushed at once over MQTT, fetched at the next command poll over
+    HTTPS. The edge answers with its snapshot version and gets the delta since then. The
+    command names no person.
+    """
+    from doorward.hub.services import edge_health
+
+    with ctx.db.read() as session:
+        gate_ids = list(session.scalars(select(GateRow.id).where(GateRow.site_id == ctx.site_id)))
+    if gate_ids:
+        edge_health.issue_command(ctx, gate_ids, "resync", "face template withdrawn")
+
+
 def withdraw(ctx: HubContext, user: AuthUser, *, now: datetime | None = None) -> int:
     """Withdraw consent: every template of the resident is deleted here, and from every edge
     by the next snapshot delta. Returns the number of templates deleted."""
@@ -256,4 +272,5 @@ def withdraw(ctx: HubContext, user: AuthUser, *, now: datetime | None = None) ->
         announce_face_change(session, ctx.site_id, subject)
         audit(session, actor=user.username, action=_WITHDRAW, purpose=_PURPOSE, subject=subject,
               detail=f"{deleted} template(s) deleted")
+    push_to_edges(ctx)
     return deleted
