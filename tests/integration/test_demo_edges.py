@@ -49,6 +49,13 @@ def test_demo_runs_an_edge_per_gate_and_their_events_reach_the_hub(tmp_path: Pat
         password = re.search(r"admin\s*│\s*admin\s*│\s*(\S+)", head)
         assert password is not None, head
         base = f"http://127.0.0.1:{port}"
+        up = time.monotonic() + 60  # the banner comes just before the server listens
+        while time.monotonic() < up:
+            try:
+                httpx.get(f"{base}/api/v1/health", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
         token = httpx.post(f"{base}/api/v1/auth/login", timeout=10,
                            json={"username": "admin", "password": password.group(1)}
                            ).json()["token"]
