@@ -10,7 +10,6 @@ traffic, then the edges, then the hub.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -27,8 +26,8 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
-#: How long the edges wait for the hub's port before giving up (the hub failed to start).
-PORT_WAIT_SECONDS = 60.0
+#: How long the traffic waits for the edges' first snapshots (the hub failed to start).
+SNAPSHOT_WAIT_SECONDS = 60.0
 
 
 def register(app: typer.Typer) -> None:
@@ -79,7 +78,7 @@ def demo(
         payloads = active_pass_payloads(ctx)
 
         def start_gates(hub: HubContext) -> Callable[[], None]:
-            return _start_demo_gates(hub, port, traffic, payloads, codes)
+            return _start_demo_gates(hub, traffic, payloads, codes)
 
         app = create_app(settings, database=db, workers=[start_gates])
         with_web_pages(app)
@@ -97,44 +96,34 @@ def demo(
     console.print("demo stopped")
 
 
-def _port_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-def _start_demo_gates(hub: HubContext, port: int, rate: float, payloads: Sequence[str],
+def _start_demo_gates(hub: HubContext, rate: float, payloads: Sequence[str],
                       codes: Sequence[str]) -> Callable[[], None]:
-    """Start the edges (once the hub listens: it starts listening after its workers start)
-    and then the traffic at their readers. Returns the stop, which undoes them in reverse."""
-    from doorward.errors import DoorwardError
+    """Start the edges, then (once each holds a snapshot) the traffic at their readers.
+    Returns the stop, which undoes them in reverse.
+
+    The edges start before the hub listens (workers start first); their first request fails
+    quietly and is retried a second later, so traffic waits for their snapshots instead of
+    being refused by gates that know nobody yet."""
     from doorward.sim.demo_gates import DemoGates
     from doorward.sim.traffic import EdgeTraffic
 
-    gates = DemoGates(hub, f"http://127.0.0.1:{port}")
+    gates = DemoGates(hub, f"http://127.0.0.1:{hub.settings.port}")
+    gates.start()
     stopping = threading.Event()
     running: list[EdgeTraffic] = []
 
-    def bring_up() -> None:
-        deadline = time.monotonic() + PORT_WAIT_SECONDS
-        while not _port_open(port):
+    def start_traffic() -> None:
+        deadline = time.monotonic() + SNAPSHOT_WAIT_SECONDS
+        while not all(g.controller.snapshot_version for g in gates.gates.values()):
             if stopping.wait(0.1) or time.monotonic() > deadline:
                 return
-        try:
-            gates.start()
-        except DoorwardError as exc:
-            Console(stderr=True).print(f"[red]The demo's edges did not start:[/] {exc.message}"
-                                       + (f"\n{exc.hint}" if exc.hint else ""))
-            return
         if rate > 0 and not stopping.is_set():
             people = EdgeTraffic(hub, gates.devices, rate_per_second=rate,
                                  pass_payloads=payloads, pass_codes=codes)
             people.start()
             running.append(people)
 
-    starter = threading.Thread(target=bring_up, name="doorward-demo-gates", daemon=True)
+    starter = threading.Thread(target=start_traffic, name="doorward-demo-traffic", daemon=True)
     starter.start()
 
     def stop() -> None:
