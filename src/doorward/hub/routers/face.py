@@ -26,7 +26,7 @@ router = APIRouter(prefix="/face", tags=["face"])
 
 class ConsentIn(In):
     policy_version: str | None = Field(
-        default=None, min_length=1, max_length=200,
+        default=None, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$",
         description="the consent text agreed to; default: the site's DPIA reference",
     )
     retention_days: int = Field(default=365, ge=1, le=365,
@@ -42,7 +42,7 @@ class ConsentPublic(BaseModel):
 
 
 class EnrolmentIn(In):
-    credential_id: str = Field(min_length=1, max_length=64,
+    credential_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$",
                                description="your card or mobile key that will carry the secret")
     unlock_secret: str = Field(
         min_length=40, max_length=64,
