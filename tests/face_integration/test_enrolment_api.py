@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import logging
+from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, select, text
@@ -61,10 +63,14 @@ def test_consent_is_recorded_with_purpose_policy_retention_and_time(world: World
 
 
 def test_enrolment_stores_only_the_sealed_template_never_the_secret_or_photos(
-    world: World, secret: bytes
+    world: World, secret: bytes, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     world.consent()
     body = world.enrol(world.card, secret)
+    assert base64.b64encode(secret).decode() not in caplog.text and secret.hex() not in caplog.text
+    on_disk = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+    assert secret not in on_disk and b"JFIF" not in on_disk  # no photo, no secret in any file
     assert body["credential_id"] == world.card and set(body) == {"credential_id", "enrolled_at"}
     with world.ctx.db.read() as session:
         template = session.scalars(select(FaceTemplateRow)).one()
