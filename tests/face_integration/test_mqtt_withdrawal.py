@@ -1,4 +1,4 @@
-"""Withdrawal reaches an ONLINE edge by itself: hub -> Mosquitto -> edge, no manual sync."""
+"""Enrolment and withdrawal reach an ONLINE edge by themselves: hub -> Mosquitto -> edge."""
 
 from __future__ import annotations
 
@@ -57,8 +57,7 @@ def test_withdrawal_is_pushed_to_an_online_edge(
     world: World, secret: bytes, online_edge: EdgeController
 ) -> None:
     world.consent()
-    world.enrol(world.card, secret)
-    online_edge.uplink.request_resync() if online_edge.uplink else None
+    world.enrol(world.card, secret)  # pushed too: no heartbeat is due for 600 s
     assert _wait(lambda: online_edge.cache and online_edge.cache.face_template(world.card))
     started = time.monotonic()
     response = world.client.delete("/api/v1/face/consent", headers=world.auth("ana"))

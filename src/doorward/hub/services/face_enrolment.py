@@ -211,6 +211,7 @@ def enrol(
         row.version = bump_version(session, ctx.site_id)
         audit(session, actor=user.username, action=_ENROL, purpose=_PURPOSE, subject=subject,
               detail=credential_id)
+    push_to_edges(ctx, "face template enrolled")  # usable at the gates within a second
     return Enrolment(credential_id, when)
 
 
@@ -242,7 +243,7 @@ def announce_face_change(session: Session, site_id: str, subject: str) -> int:
     return len(rows)
 
 
-def push_to_edges(ctx: HubContext) -> None:
+def push_to_edges(ctx: HubContext, reason: str = "face templates changed") -> None:
     """Ask every gate's edge to fetch its delta now, rather than at its next heartbeat.
 
     A ``resync`` command: pushed at once over MQTT, fetched at the next command poll over
@@ -254,7 +255,7 @@ def push_to_edges(ctx: HubContext) -> None:
     with ctx.db.read() as session:
         gate_ids = list(session.scalars(select(GateRow.id).where(GateRow.site_id == ctx.site_id)))
     if gate_ids:
-        edge_health.issue_command(ctx, gate_ids, "resync", "face template withdrawn")
+        edge_health.issue_command(ctx, gate_ids, "resync", reason)
 
 
 def withdraw(ctx: HubContext, user: AuthUser, *, now: datetime | None = None) -> int:
@@ -272,5 +273,5 @@ def withdraw(ctx: HubContext, user: AuthUser, *, now: datetime | None = None) ->
         announce_face_change(session, ctx.site_id, subject)
         audit(session, actor=user.username, action=_WITHDRAW, purpose=_PURPOSE, subject=subject,
               detail=f"{deleted} template(s) deleted")
-    push_to_edges(ctx)
+    push_to_edges(ctx, "face template withdrawn")
     return deleted
