@@ -21,7 +21,7 @@ from doorward.edge.readers import ReaderInput
 from doorward.face import LivenessCheck, new_unlock_secret
 from doorward.store.models import utcnow
 
-from .conftest import ANA_AT_GATE, CARD, IMPOSTOR, ContentCachingEngine, World, photo
+from .conftest import ANA_AT_GATE, IMPOSTOR, ContentCachingEngine, World, photo
 from .edges import AnsweredChallenge, Edge
 
 pytestmark = pytest.mark.face
@@ -208,6 +208,3 @@ def test_withdrawal_from_the_portal_also_reaches_the_edges(
 def _events(edge: Edge) -> list[dict[str, object]]:
     assert edge.controller.outbox is not None
     return [e.model_dump() for e in edge.controller.outbox.pending(1000)]
-
-
-assert CARD  # the world's card, presented by Edge.card
