@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from doorward.errors import PermissionDenied
 from doorward.hub.deps import Ctx, EdgeClient, GuardUser
@@ -28,6 +28,13 @@ router = APIRouter(prefix="/edge", tags=["edge"])
 class LockdownIn(BaseModel):
     active: bool = Field(description="true: lock the site down; false: release it")
     reason: str = Field(min_length=1, max_length=500, description="why (audited)")
+
+    @field_validator("reason")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        if any(ord(c) < 32 for c in value):
+            raise ValueError("the reason may not contain control characters")
+        return value
 
 
 class LockdownOut(BaseModel):

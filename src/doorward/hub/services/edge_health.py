@@ -19,7 +19,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
@@ -55,6 +55,8 @@ COMMAND_TTL: dict[str, timedelta] = {
     "resync": timedelta(minutes=5),
 }
 MIN_REASON_CHARS = 5
+MAX_READERS = 32
+_INT32_MAX = 2**31 - 1
 
 
 def _event(ctx: HubContext, gate_id: str, kind: str, now: datetime, **fields: object) -> None:
@@ -70,6 +72,9 @@ def record_heartbeat(
 ) -> None:
     """Store the gate's latest heartbeat; a gate that was alarmed offline is logged online."""
     now = now or utcnow()
+    sent_at = heartbeat.sent_at
+    if sent_at.tzinfo is None:  # an edge without a zone on its clock: read it as UTC
+        sent_at = sent_at.replace(tzinfo=UTC)
     with ctx.db.write() as session:
         row = session.get(EdgeStatusRow, (ctx.site_id, heartbeat.gate_id))
         was_alarmed = bool(row and row.offline_alarmed)
@@ -78,10 +83,11 @@ def record_heartbeat(
             session.add(row)
         row.edge_id = edge_id or heartbeat.edge_id
         row.last_seen_at = now
-        row.sent_at = heartbeat.sent_at
-        row.snapshot_version = heartbeat.snapshot_version
-        row.outbox_depth = heartbeat.outbox_depth
-        row.readers_online = dict(heartbeat.readers_online)
+        row.sent_at = sent_at
+        row.snapshot_version = _clamp(heartbeat.snapshot_version)
+        row.outbox_depth = _clamp(heartbeat.outbox_depth)
+        readers = [(k, v) for k, v in heartbeat.readers_online.items() if "\x00" not in k]
+        row.readers_online = dict(readers[:MAX_READERS])
         row.door = heartbeat.door
         row.lockdown = heartbeat.lockdown
         row.fire = heartbeat.fire
@@ -89,6 +95,11 @@ def record_heartbeat(
     if was_alarmed:
         _event(ctx, heartbeat.gate_id, "system", now, outcome="edge_online",
                reason="heartbeats from the edge again")
+
+
+def _clamp(value: int) -> int:
+    """Counters as the 32-bit columns can hold them (a wild edge must not fail the write)."""
+    return max(0, min(value, _INT32_MAX))
 
 
 def edge_statuses(ctx: HubContext) -> dict[str, EdgeStatusRow]:
@@ -208,7 +219,8 @@ def acknowledge_commands(
     ctx: HubContext, gate_id: str, command_ids: Sequence[str], now: datetime | None = None
 ) -> int:
     """Mark the gate's own commands done; ids of other gates are ignored. Returns how many."""
-    ids = [int(i) for i in command_ids if i.isdigit()]
+    # Ids the hub issued are small decimal integers; anything else names no command.
+    ids = [int(i) for i in command_ids if i.isascii() and i.isdigit() and len(i) <= 9]
     if not ids:
         return 0
     with ctx.db.write() as session:
@@ -228,9 +240,9 @@ def set_lockdown(ctx: HubContext, actor: str, active: bool, reason: str) -> list
     sent as a command to every gate so it takes effect at once. Audited with the reason.
     """
     reason = reason.strip()
-    if len(reason) < MIN_REASON_CHARS:
+    if len(reason) < MIN_REASON_CHARS or any(ord(c) < 32 for c in reason):
         raise InvalidInput(
-            f"a {'lockdown' if active else 'release'} needs a reason",
+            f"a {'lockdown' if active else 'release'} needs a reason in plain text",
             hint=f"say why in at least {MIN_REASON_CHARS} characters (it is audited)",
         )
     with ctx.db.write() as session:
