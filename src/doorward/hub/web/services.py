@@ -141,6 +141,8 @@ def _views(hub: HubContext, rows: list[tuple[object, ...]]) -> list[EventView]:
             detail in rows:
         if not reason and kind == "door" and isinstance(detail, dict) and detail.get("state"):
             reason = f"door {detail['state']}"
+        elif not reason and kind in ("door", "system") and outcome:
+            reason = f"{'door ' if kind == 'door' else ''}{str(outcome).replace('_', ' ')}"
         who = ""
         if pass_id and pass_id in visitors:
             name, unit, pass_kind = visitors[pass_id]
