@@ -72,6 +72,7 @@ class Edge:
     relay: SimulatedRelay
     door: SimulatedInput
     fire: SimulatedInput
+    beam: SimulatedPassageCounter
 
 
 @dataclass
@@ -84,16 +85,15 @@ class LiveSite:
     def start_edge(self, gate_id: str) -> Edge:
         edge_id, token = accounts.create_edge_token(self.ctx, SYSTEM, gate_id)
         reader, relay = SimulatedReader(f"{gate_id}-r"), SimulatedRelay()
-        door, fire = SimulatedInput(), SimulatedInput()
+        door, fire, beam = SimulatedInput(), SimulatedInput(), SimulatedPassageCounter()
         config = EdgeConfig(site_id=self.ctx.site_id, gate_id=gate_id, edge_id=edge_id,
                             data_dir=self.tmp / "edge" / gate_id, pulse_seconds=0.2,
                             heartbeat_seconds=0.5)
-        hardware = GateHardware(relay, door_contact=door, fire_input=fire,
-                                beam=SimulatedPassageCounter())
+        hardware = GateHardware(relay, door_contact=door, fire_input=fire, beam=beam)
         controller = EdgeController(config, [reader], hardware,
                                     link=HttpEdgeLink(self.url, gate_id, token))
         controller.start()
-        edge = Edge(gate_id, controller, reader, relay, door, fire)
+        edge = Edge(gate_id, controller, reader, relay, door, fire, beam)
         self.edges[gate_id] = edge
         assert wait_for(lambda: controller.snapshot_version > 0), "no snapshot reached the edge"
         return edge
