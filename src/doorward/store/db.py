@@ -8,6 +8,7 @@ PostgreSQL is used when the URL says so; its own MVCC handles concurrent writers
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -118,7 +119,23 @@ class Database:
             raise StoreError(f"database write failed: {exc.__class__.__name__}: {exc}") from exc
 
     def migrate(self, revision: str = "heads") -> None:
-        """Bring the schema up to ``revision`` with Alembic."""
+        """Bring the schema up to ``revision`` with Alembic.
+
+        On SQLite, a process that opens a brand-new file while another is switching it to WAL
+        can get "database is locked" without SQLite's busy handler ever waiting (WAL recovery
+        does not wait), so that one case is retried a few times.
+        """
+        for attempt in range(8):
+            try:
+                self._migrate_once(revision)
+                return
+            except StoreError as exc:
+                locked = "database is locked" in str(exc)
+                if not (self.is_sqlite and locked) or attempt == 7:
+                    raise
+                time.sleep(0.05 * 2**attempt)
+
+    def _migrate_once(self, revision: str) -> None:
         cfg = Config()
         cfg.set_main_option("script_location", str(_MIGRATIONS))
         try:

@@ -13,9 +13,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from doorward.domain import model as m
+from doorward.validation import reject_control_characters
 
 __all__ = [
     "Command",
@@ -38,6 +39,11 @@ EventKind = Literal["access", "alarm", "door", "system"]
 
 class _Wire(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_control_characters(cls, data: object) -> object:
+        return reject_control_characters(data)
 
 
 class EventMessage(_Wire):
