@@ -92,8 +92,11 @@ def test_lean_entry_point_runs_and_stops(tmp_path: Path) -> None:
         env={**os.environ, "DOORWARD_LOG_LEVEL": "WARNING"},
     )
     try:
-        assert proc.stdout is not None
-        assert "running" in proc.stdout.readline()
+        assert proc.stdout is not None and proc.stderr is not None
+        line = proc.stdout.readline()
+        if "running" not in line:  # say why the daemon did not come up
+            proc.wait(timeout=15)
+            pytest.fail(f"no start line: {line!r}; exit {proc.returncode}; {proc.stderr.read()}")
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=15)
     finally:
