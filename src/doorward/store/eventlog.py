@@ -16,17 +16,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 import psycopg
 from psycopg.types.json import Json
 from sqlalchemy import (
-    ColumnElement,
     CursorResult,
     delete,
     func,
     insert,
-    literal_column,
     select,
     update,
 )
@@ -34,7 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from doorward.errors import ConfigError, InvalidInput, StoreError
+from doorward.errors import ConfigError, StoreError
 from doorward.store.db import Database
 from doorward.store.eventlog_chain import (
     CHAIN_KEY_BYTES,
@@ -48,6 +46,7 @@ from doorward.store.eventlog_chain import (
     load_or_create_chain_key,
 )
 from doorward.store.eventlog_models import ChainHead, EventLogCheckpoint, EventLogEntry, as_utc
+from doorward.store.eventlog_reads import EventLogReads, HourlyCount, LoggedEvent
 from doorward.transport.messages import EventMessage, IngestAck
 
 __all__ = [
@@ -62,47 +61,12 @@ __all__ = [
 ]
 
 _APPEND_ATTEMPTS = 3
-_MAX_LIMIT = 10_000
 
 _E = EventLogEntry
 
 
-class LoggedEvent(NamedTuple):
-    """One stored event, as the read API returns it (no hashes, no name: there is none)."""
-
-    site_id: str
-    seq: int
-    event_id: str
-    kind: str
-    gate_id: str
-    occurred_at: datetime
-    edge_seq: int
-    outcome: str
-    reason: str
-    credential_kind: str
-    subject: str | None
-    pass_id: str | None
-    alarm: str | None
-    detail: dict[str, str]
-    received_at: datetime
-
-    def to_message(self) -> EventMessage:
-        fields = self._asdict()
-        return EventMessage(**{k: fields[k] for k in EventMessage.model_fields})
-
-
 #: The columns a LoggedEvent is read from, in its field order.
 _COLUMN_NAMES = tuple(column.name for column in _E.__table__.columns)
-_READ_COLUMNS = tuple(_E.__table__.c[name] for name in LoggedEvent._fields)
-
-
-class HourlyCount(NamedTuple):
-    """Events at one gate in one UTC hour with one outcome."""
-
-    gate_id: str
-    hour: datetime
-    outcome: str
-    n: int
 
 
 @dataclass(frozen=True)
@@ -114,7 +78,7 @@ class PurgeReport:
     checkpoint_id: int
 
 
-class EventLog:
+class EventLog(EventLogReads):
     """Append, verify, purge and read the event log kept in ``db``.
 
     ``chain_key`` is the secret HMAC key (at least 32 bytes) from :func:`load_chain_key`.
@@ -316,115 +280,5 @@ class EventLog:
             ).scalar_one()
         return PurgeReport(site_id, purged, through, checkpoint_id)
 
-    # ------------------------------------------------------------------------------- read
-
-    def events(
-        self,
-        site_id: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        gate_id: str | None = None,
-        kind: str | None = None,
-        limit: int = 100,
-        newest_first: bool = True,
-    ) -> list[LoggedEvent]:
-        """Events by site, time (``since <= occurred_at < until``), gate and kind."""
-        order = (_E.occurred_at.desc(), _E.seq.desc()) if newest_first else (_E.occurred_at, _E.seq)
-        query = (
-            select(*_READ_COLUMNS)
-            .where(*_filters(site_id, since, until, gate_id, kind, None))
-            .order_by(*order)
-            .limit(_check_limit(limit))
-        )
-        with self._db.read() as session:
-            return [LoggedEvent(*row) for row in session.execute(query)]
-
-    def count(
-        self,
-        site_id: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        gate_id: str | None = None,
-        kind: str | None = None,
-        outcome: str | None = None,
-    ) -> int:
-        query = (
-            select(func.count())
-            .select_from(_E)
-            .where(*_filters(site_id, since, until, gate_id, kind, outcome))
-        )
-        with self._db.read() as session:
-            return int(session.scalar(query) or 0)
-
-    def hourly_counts(
-        self, site_id: str, since: datetime, until: datetime, kind: str | None = "access"
-    ) -> list[HourlyCount]:
-        """Events per gate, UTC hour and outcome: the only shape the charts get."""
-        if self._db.is_sqlite:
-            hour: ColumnElement[Any] = func.strftime("%Y-%m-%d %H:00:00", _E.occurred_at)
-        else:
-            utc = _E.occurred_at.op("AT TIME ZONE")(literal_column("'UTC'"))
-            hour = func.date_trunc("hour", utc)
-        query = (
-            select(_E.gate_id, hour.label("hour"), _E.outcome, func.count())
-            .where(*_filters(site_id, since, until, None, kind, None))
-            .group_by(_E.gate_id, hour, _E.outcome)
-            .order_by(hour, _E.gate_id, _E.outcome)
-        )
-        with self._db.read() as session:
-            rows = session.execute(query).all()
-        return [HourlyCount(gate, _hour(value), outcome, n) for gate, value, outcome, n in rows]
-
-    def events_for_subject(self, subject: str, limit: int = 1000) -> list[LoggedEvent]:
-        """The events of one pseudonym, oldest first: ONLY for that person's own export."""
-        query = (
-            select(*_READ_COLUMNS)
-            .where(_E.subject == subject)
-            .order_by(_E.occurred_at, _E.site_id, _E.seq)
-            .limit(_check_limit(limit))
-        )
-        with self._db.read() as session:
-            return [LoggedEvent(*row) for row in session.execute(query)]
-
-
 def _is_unique_violation(exc: BaseException | None) -> bool:
     return isinstance(exc, IntegrityError | psycopg.IntegrityError)
-
-
-def _filters(
-    site_id: str | None,
-    since: datetime | None,
-    until: datetime | None,
-    gate_id: str | None,
-    kind: str | None,
-    outcome: str | None,
-) -> list[ColumnElement[bool]]:
-    clauses: list[ColumnElement[bool]] = []
-    if site_id is not None:
-        clauses.append(_E.site_id == site_id)
-    if since is not None:
-        clauses.append(_E.occurred_at >= as_utc(since))
-    if until is not None:
-        clauses.append(_E.occurred_at < as_utc(until))
-    if gate_id is not None:
-        clauses.append(_E.gate_id == gate_id)
-    if kind is not None:
-        clauses.append(_E.kind == kind)
-    if outcome is not None:
-        clauses.append(_E.outcome == outcome)
-    return clauses
-
-
-def _check_limit(limit: int) -> int:
-    if not 1 <= limit <= _MAX_LIMIT:
-        raise InvalidInput(
-            f"limit must be between 1 and {_MAX_LIMIT}, got {limit}",
-            hint="page through older events with `until`",
-        )
-    return limit
-
-
-def _hour(value: str | datetime) -> datetime:
-    if isinstance(value, str):  # SQLite's strftime gives text
-        value = datetime.fromisoformat(value)
-    return as_utc(value)
