@@ -65,7 +65,7 @@ _APPEND_ATTEMPTS = 3
 _E = EventLogEntry
 
 
-#: The columns a LoggedEvent is read from, in its field order.
+#: Every column of an entry, in table order (the COPY column list on PostgreSQL).
 _COLUMN_NAMES = tuple(column.name for column in _E.__table__.columns)
 
 
