@@ -8,7 +8,7 @@ from fastapi import APIRouter, status
 
 from doorward.hub.deps import AdminUser, Ctx, ResidentUser
 from doorward.hub.schemas import CredentialIssue, CredentialPublic, MobileTokenOut
-from doorward.hub.services import credentials
+from doorward.hub.services import credentials, face_enrolment
 
 router = APIRouter(prefix="/credentials", tags=["credentials"])
 
@@ -32,4 +32,8 @@ def my_mobile_token(ctx: Ctx, user: ResidentUser) -> MobileTokenOut:
 
 @router.post("/{credential_id}/revoke")
 def revoke_credential(credential_id: str, ctx: Ctx, user: AdminUser) -> CredentialPublic:
-    return credentials.revoke_credential(ctx, user, credential_id)
+    revoked = credentials.revoke_credential(ctx, user, credential_id)
+    # Every gate fetches its delta now (a resync naming no one), not at its next heartbeat
+    # (30 s over MQTT) or snapshot poll (10 s over HTTPS).
+    face_enrolment.push_to_edges(ctx, "credential revoked")
+    return revoked
