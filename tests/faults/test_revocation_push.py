@@ -1,12 +1,11 @@
-"""A card revoked through the hub API stops opening an online MQTT edge within 2 s, long
-before its next heartbeat (600 s here): the hub pushes a resync to every gate. Runs on SQLite
-and PostgreSQL. (Timing is benchmarks/bench_revocation.py's job; 2 s is the product target.)"""
+"""A card revoked through the hub API stops opening an online MQTT edge long before its next
+heartbeat (600 s here): the hub pushes a resync to every gate. Runs on SQLite and PostgreSQL.
+How fast is benchmarks/bench_revocation.py's job, not this test's."""
 
 from __future__ import annotations
 
 import os
 import secrets
-import time
 import warnings
 from pathlib import Path
 
@@ -74,10 +73,8 @@ def test_api_revocation_is_pushed_to_an_online_mqtt_edge(
 
             response = hub.post(f"/api/v1/credentials/{card_id}/revoke", headers=headers)
             assert response.status_code == 200, response.text
-            revoked_at = time.monotonic()
-            assert wait_for(lambda: edge.snapshot_version > version, 5), \
+            assert wait_for(lambda: edge.snapshot_version > version, 10), \
                 "the revocation waited for the edge's next heartbeat"
-            assert time.monotonic() - revoked_at < 2.0
             refused = edge.handle_input(card).decision
             assert not refused.granted and refused.outcome is Outcome.REVOKED
         finally:
