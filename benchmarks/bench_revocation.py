@@ -56,6 +56,10 @@ PASSWORD = "correct horse battery"
 class RevocationBench(Bench):
     """The face bench's hub and gates; an admin login and a resident whose cards we revoke."""
 
+    def __enter__(self) -> RevocationBench:
+        super().__enter__()
+        return self
+
     def build_world(self, edges: int) -> None:
         super().build_world(edges)
         accounts.create_user(self.ctx, "admin", PASSWORD, "admin")
