@@ -61,7 +61,7 @@ def test_broker_killed_and_restarted_mid_stream_loses_and_duplicates_nothing(
         link = controller.uplink.link  # type: ignore[union-attr]
         assert wait_for(lambda: not link.connected, 10), "the edge never noticed the broker died"
         time.sleep(1.0)  # events pile up in the outbox; both sides try to reconnect
-        assert outbox.depth() > 100, "the outbox did not hold the events while the broker was down"
+        assert outbox.depth() > 20, "the outbox did not hold the events while the broker was down"
         private_broker.start()
         time.sleep(1.0)
         stop.set()
@@ -82,7 +82,7 @@ def test_broker_killed_and_restarted_mid_stream_loses_and_duplicates_nothing(
     logged_by_seq = sorted(eventlog.events(site_id=site.site_id, limit=10_000),
                            key=lambda e: e.seq)
     access_by_seq = [e.event_id for e in logged_by_seq if e.kind == "access"]
-    assert len(produced) > 500
+    assert len(produced) > 200
     assert len(logged) == len(set(logged)) == len(produced)  # exactly once each
     assert access_by_seq == produced  # and in the order the edge recorded them
     assert eventlog.verify(site.site_id).ok
