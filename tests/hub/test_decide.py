@@ -156,3 +156,19 @@ def test_a_restarted_hub_remembers_pass_uses(world: World) -> None:
     world.client.app.state.hub = restarted  # type: ignore[attr-defined]
     again = _decide(world, kind="visitor_pass", token=issued["qr_payload"])
     assert again["outcome"] == "pass_used_up"
+
+
+def test_revoking_a_pass_or_a_card_asks_every_gate_to_resync_at_once(world: World) -> None:
+    from doorward.hub.services import edge_health
+
+    def resyncs(gate_id: str) -> list[str]:
+        pending = edge_health.pending_commands(world.ctx, gate_id).commands
+        return [c.reason for c in pending if c.command == "resync"]
+
+    issued = _issue_pass(world, max_uses=5)
+    world.client.post(f"/api/v1/passes/{issued['pass']['id']}/revoke",
+                      headers=world.auth("resident"))
+    assert resyncs("main") == ["pass revoked"] and resyncs("pool") == ["pass revoked"]
+    card = _issue(world, kind="card", card_format="wiegand26", card_number="91")
+    world.client.post(f"/api/v1/credentials/{card['id']}/revoke", headers=world.auth("admin"))
+    assert resyncs("pool") == ["pass revoked", "credential revoked"]

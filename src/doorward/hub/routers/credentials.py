@@ -8,7 +8,7 @@ from fastapi import APIRouter, status
 
 from doorward.hub.deps import AdminUser, Ctx, ResidentUser
 from doorward.hub.schemas import CredentialIssue, CredentialPublic, MobileTokenOut
-from doorward.hub.services import credentials, face_enrolment
+from doorward.hub.services import credentials, edge_health
 
 router = APIRouter(prefix="/credentials", tags=["credentials"])
 
@@ -35,5 +35,5 @@ def revoke_credential(credential_id: str, ctx: Ctx, user: AdminUser) -> Credenti
     revoked = credentials.revoke_credential(ctx, user, credential_id)
     # Every gate fetches its delta now (a resync naming no one), not at its next heartbeat
     # (30 s over MQTT) or snapshot poll (10 s over HTTPS).
-    face_enrolment.push_to_edges(ctx, "credential revoked")
+    edge_health.push_to_edges(ctx, "credential revoked")
     return revoked

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, status
 
 from doorward.hub.deps import Ctx, ResidentOrAdmin, ResidentUser
 from doorward.hub.schemas import PassCreate, PassIssued, PassPublic
-from doorward.hub.services import passes
+from doorward.hub.services import edge_health, passes
 
 router = APIRouter(prefix="/passes", tags=["passes"])
 
@@ -25,4 +25,7 @@ def issue_pass(data: PassCreate, request: Request, ctx: Ctx, user: ResidentUser)
 
 @router.post("/{pass_id}/revoke")
 def revoke_pass(pass_id: str, ctx: Ctx, user: ResidentOrAdmin) -> PassPublic:
-    return passes.revoke_pass(ctx, user, pass_id)
+    revoked = passes.revoke_pass(ctx, user, pass_id)
+    # Reach online edges now, not at their next heartbeat.
+    edge_health.push_to_edges(ctx, "pass revoked")
+    return revoked

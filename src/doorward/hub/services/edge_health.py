@@ -37,6 +37,7 @@ __all__ = [
     "edge_statuses",
     "issue_command",
     "pending_commands",
+    "push_to_edges",
     "record_heartbeat",
     "relay_fire",
     "set_lockdown",
@@ -166,6 +167,18 @@ def _site_gates(ctx: HubContext) -> list[str]:
     with ctx.db.read() as session:
         return list(session.scalars(
             select(GateRow.id).where(GateRow.site_id == ctx.site_id).order_by(GateRow.id)))
+
+
+def push_to_edges(ctx: HubContext, reason: str) -> None:
+    """Ask every gate's edge to fetch its delta now, rather than at its next heartbeat.
+
+    A ``resync`` command: pushed at once over MQTT, fetched at the next command poll over
+    HTTPS. The edge answers with its snapshot version and gets the delta since then (a
+    revocation, a withdrawn face template). The command names no person.
+    """
+    gate_ids = _site_gates(ctx)
+    if gate_ids:
+        issue_command(ctx, gate_ids, "resync", reason)
 
 
 def issue_command(

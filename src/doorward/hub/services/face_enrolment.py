@@ -33,10 +33,11 @@ from doorward.errors import (
     NotFound,
     PermissionDenied,
 )
+from doorward.hub.services import edge_health
 from doorward.hub.services.accounts import AuthUser
 from doorward.hub.services.common import audit, bump_version, subject_of
 from doorward.hub.services.context import HubContext
-from doorward.store.models import CredentialRow, GateRow, utcnow
+from doorward.store.models import CredentialRow, utcnow
 
 if TYPE_CHECKING:
     from doorward.face import ConsentRecord, FaceEngine
@@ -53,7 +54,6 @@ __all__ = [
     "enrol",
     "grant_consent",
     "my_consent",
-    "push_to_edges",
     "withdraw",
 ]
 
@@ -211,7 +211,8 @@ def enrol(
         row.version = bump_version(session, ctx.site_id)
         audit(session, actor=user.username, action=_ENROL, purpose=_PURPOSE, subject=subject,
               detail=credential_id)
-    push_to_edges(ctx, "face template enrolled")  # usable at the gates within a second
+    # Usable at the gates within a second.
+    edge_health.push_to_edges(ctx, "face template enrolled")
     return Enrolment(credential_id, when)
 
 
@@ -243,21 +244,6 @@ def announce_face_change(session: Session, site_id: str, subject: str) -> int:
     return len(rows)
 
 
-def push_to_edges(ctx: HubContext, reason: str = "face templates changed") -> None:
-    """Ask every gate's edge to fetch its delta now, rather than at its next heartbeat.
-
-    A ``resync`` command: pushed at once over MQTT, fetched at the next command poll over
-    HTTPS. The edge answers with its snapshot version and gets the delta since then. The
-    command names no person.
-    """
-    from doorward.hub.services import edge_health
-
-    with ctx.db.read() as session:
-        gate_ids = list(session.scalars(select(GateRow.id).where(GateRow.site_id == ctx.site_id)))
-    if gate_ids:
-        edge_health.issue_command(ctx, gate_ids, "resync", reason)
-
-
 def withdraw(ctx: HubContext, user: AuthUser, *, now: datetime | None = None) -> int:
     """Withdraw consent: every template of the resident is deleted here, and from every edge
     by the next snapshot delta. Returns the number of templates deleted."""
@@ -273,5 +259,5 @@ def withdraw(ctx: HubContext, user: AuthUser, *, now: datetime | None = None) ->
         announce_face_change(session, ctx.site_id, subject)
         audit(session, actor=user.username, action=_WITHDRAW, purpose=_PURPOSE, subject=subject,
               detail=f"{deleted} template(s) deleted")
-    push_to_edges(ctx, "face template withdrawn")
+    edge_health.push_to_edges(ctx, "face template withdrawn")
     return deleted

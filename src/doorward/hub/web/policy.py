@@ -19,7 +19,8 @@ from sqlalchemy import select
 from doorward.errors import InvalidInput
 from doorward.hub.services.common import audit
 from doorward.hub.services.context import HubContext
-from doorward.hub.services.face_enrolment import announce_face_change, push_to_edges
+from doorward.hub.services.edge_health import push_to_edges
+from doorward.hub.services.face_enrolment import announce_face_change
 from doorward.hub.web.rendering import PageUser
 from doorward.store.models import AuditEntry
 
@@ -147,7 +148,7 @@ def record_consent(hub: HubContext, actor: PageUser, subject: str, granted: bool
               action=_CONSENT_GRANT if granted else _CONSENT_WITHDRAW,
               purpose="face verification as a second factor", subject=subject)
     if not granted:
-        push_to_edges(hub)
+        push_to_edges(hub, "face templates changed")
 
 
 def forget_face(hub: HubContext, subject: str) -> None:
@@ -155,4 +156,4 @@ def forget_face(hub: HubContext, subject: str) -> None:
     _face_service(hub).withdraw_consent(subject)
     with hub.db.write() as session:
         announce_face_change(session, hub.site_id, subject)
-    push_to_edges(hub)
+    push_to_edges(hub, "face templates changed")
