@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["reject_control_characters"]
+from pydantic import BaseModel, model_validator
+
+__all__ = ["RejectsControlCharacters", "reject_control_characters"]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -29,3 +31,12 @@ def reject_control_characters(value: object, _path: str = "") -> object:
         for index, item in enumerate(value):
             reject_control_characters(item, f"{_path}[{index}]")
     return value
+
+
+class RejectsControlCharacters(BaseModel):
+    """Base for every model of untrusted input: control characters anywhere are a 422."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_control_characters(cls, data: object) -> object:
+        return reject_control_characters(data)

@@ -12,6 +12,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from doorward.edge.local_db import open_local_db
 from doorward.errors import StoreError
 from doorward.transport.messages import EventMessage
 
@@ -35,19 +36,11 @@ class Outbox:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        try:
-            # isolation_level=None: we issue BEGIN IMMEDIATE ourselves (one writer).
-            self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")
-            self._conn.execute(_SCHEMA)
-        except sqlite3.Error as exc:
-            raise StoreError(
-                f"cannot open the edge outbox at {path}: {exc}",
-                hint="check that the data folder exists, is writable and is not on a full disk",
-            ) from exc
+        self._conn = open_local_db(
+            path, _SCHEMA, what="outbox",
+            hint="check that the data folder exists, is writable and is not on a full disk",
+        )
 
     def append(self, event: EventMessage) -> EventMessage:
         """Commit ``event`` durably and return it with its ``edge_seq`` assigned."""

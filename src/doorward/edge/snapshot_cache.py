@@ -17,6 +17,7 @@ from typing import Any
 
 from doorward.domain import model as m
 from doorward.domain.snapshot import build_snapshot
+from doorward.edge.local_db import open_local_db
 from doorward.errors import StoreError
 from doorward.transport.messages import FaceTemplateWire, SnapshotMessage
 
@@ -91,20 +92,12 @@ class SnapshotCache:
     """The last snapshot this edge received, merged and persisted, plus its access memory."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        try:
-            self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")
-            # Freed pages are zeroed, so a withdrawn face template leaves no copy in the file.
-            self._conn.execute("PRAGMA secure_delete=ON")
-            self._conn.execute(_SCHEMA)
-        except sqlite3.Error as exc:
-            raise StoreError(
-                f"cannot open the edge snapshot cache at {path}: {exc}",
-                hint="check that the data folder exists and is writable",
-            ) from exc
+        # secure_delete: a withdrawn face template leaves no copy in the file.
+        self._conn = open_local_db(
+            path, _SCHEMA, what="snapshot cache",
+            hint="check that the data folder exists and is writable", secure_delete=True,
+        )
         raw = self._get("snapshot")
         self._message = SnapshotMessage.model_validate_json(raw) if raw else None
         self._domain = to_domain_snapshot(self._message) if self._message else None

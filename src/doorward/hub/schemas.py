@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from doorward.domain.model import AntiPassbackMode, CredentialKind, Direction, GateKind, PassKind
-from doorward.validation import reject_control_characters
+from doorward.validation import RejectsControlCharacters
 
 __all__ = [
     "AccessRequestIn", "CredentialIssue", "CredentialPublic", "DecisionPublic", "EventPublic",
@@ -27,13 +27,8 @@ LoginRoleName = Literal["admin", "guard", "resident"]
 Id = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
 
 
-class In(BaseModel):
+class In(RejectsControlCharacters):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_control_characters(cls, data: object) -> object:
-        return reject_control_characters(data)
 
 
 class LoginIn(In):

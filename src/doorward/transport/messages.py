@@ -13,10 +13,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field
 
 from doorward.domain import model as m
-from doorward.validation import reject_control_characters
+from doorward.validation import RejectsControlCharacters
 
 __all__ = [
     "Command",
@@ -37,13 +37,8 @@ __all__ = [
 EventKind = Literal["access", "alarm", "door", "system"]
 
 
-class _Wire(BaseModel):
+class _Wire(RejectsControlCharacters):
     model_config = ConfigDict(extra="forbid")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_control_characters(cls, data: object) -> object:
-        return reject_control_characters(data)
 
 
 class EventMessage(_Wire):

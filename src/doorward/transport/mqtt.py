@@ -127,7 +127,25 @@ def _stop(client: paho.Client) -> None:
         reset()
 
 
-class EdgeMqttLink:
+class _MqttEndpoint:
+    """What both ends share: one paho client, its connected flag, and stop()."""
+
+    _client: paho.Client
+    _connected: threading.Event
+
+    def stop(self) -> None:
+        _stop(self._client)
+        self._connected.clear()
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self._connected.wait(timeout)
+
+
+class EdgeMqttLink(_MqttEndpoint):
     """An :class:`~doorward.transport.link.EdgeLink` over MQTT for one gate."""
 
     polls_snapshots = False
@@ -148,17 +166,6 @@ class EdgeMqttLink:
     def start(self, handlers: LinkHandlers) -> None:
         self._handlers = handlers
         _start(self._client, self.target)
-
-    def stop(self) -> None:
-        _stop(self._client)
-        self._connected.clear()
-
-    @property
-    def connected(self) -> bool:
-        return self._connected.is_set()
-
-    def wait_connected(self, timeout: float) -> bool:
-        return self._connected.wait(timeout)
 
     def send_events(self, batch: EventBatch) -> None:
         name = topic(self.site_id, self.gate_id, "events")
@@ -215,7 +222,7 @@ class EdgeMqttLink:
             log.exception("handling an MQTT %s message failed", channel)
 
 
-class HubMqttBridge:
+class HubMqttBridge(_MqttEndpoint):
     """The hub's side: ingest events from every gate of a site, answer with acks.
 
     ``ingest`` is the hub's idempotent event ingestion; the ack it returns is published to
@@ -250,17 +257,6 @@ class HubMqttBridge:
 
     def start(self) -> None:
         _start(self._client, self.target)
-
-    def stop(self) -> None:
-        _stop(self._client)
-        self._connected.clear()
-
-    @property
-    def connected(self) -> bool:
-        return self._connected.is_set()
-
-    def wait_connected(self, timeout: float) -> bool:
-        return self._connected.wait(timeout)
 
     def publish_snapshot(self, gate_id: str, snapshot: SnapshotMessage) -> None:
         name = topic(self.site_id, gate_id, "snapshot")
