@@ -95,3 +95,15 @@ def test_the_harness_reports_a_5xx() -> None:
     with TestClient(app, raise_server_exceptions=False) as client:
         _, sent, failures = fuzz(client, {"anonymous": {}}, examples=60)
     assert sent > 0 and failures and failures[0].startswith("500 GET /fragile")
+
+
+def test_a_nul_character_is_refused_as_input_on_both_databases(world: World) -> None:
+    """PostgreSQL cannot store NUL in text: that is the client's mistake (422), not a 503."""
+    admin = world.auth("admin")
+    created = world.client.post("/api/v1/people", headers=admin,
+                                json={"name": "Ana\u0000Example", "role": "staff"})
+    login = world.client.post("/api/v1/auth/login",
+                              json={"username": "ana\u0000", "password": "x"})
+    lookup = world.client.get("/api/v1/people/per_%00", headers=admin)
+    for response in (created, login, lookup):
+        assert 400 <= response.status_code < 500, response.text

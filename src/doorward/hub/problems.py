@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from doorward.errors import (
@@ -83,6 +84,11 @@ def _slug(exc: Exception) -> str:
 
 async def _doorward_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DoorwardError)
+    if isinstance(exc, StoreError) and isinstance(exc.__cause__, DataError):
+        # The database refused a value the request carried (a NUL character, a number out of
+        # range): bad input, not an outage.
+        exc = InvalidInput("a value in the request cannot be stored",
+                           hint="remove control characters such as NUL, keep numbers in range")
     status = status_for(exc)
     if status >= 500:
         log.error("%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc)

@@ -118,10 +118,16 @@ def update_person(
 
 
 def erase_person(ctx: HubContext, actor: AuthUser, person_id: str) -> None:
-    """Delete the person, their pseudonym salt, credentials and logins (crypto-shredding)."""
+    """Delete the person, their pseudonym salt, credentials, logins and face data
+    (crypto-shredding), and record the erasure in the ledger that restores replay."""
     with ctx.db.write() as session:
         row = get_or_404(session, PersonRow, person_id, "person")
         subject = subject_of(session, person_id)
+        # Ledger first (outside the database, so a restore replays it), and the face rows,
+        # which name the pseudonym and have no foreign key to cascade from.
+        from doorward.privacy.erasure import on_person_erased
+
+        on_person_erased(session, ctx.settings, person_id, subject)
         creds = session.scalars(select(CredentialRow).where(CredentialRow.person_id == person_id))
         version = bump_version(session, ctx.site_id)
         for cred in creds.all():
