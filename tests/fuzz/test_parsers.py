@@ -114,16 +114,11 @@ def test_csv_rows_parse_or_raise_invalid_input(raw: bytes) -> None:
     assert all(e.startswith("row ") for e in errors)
 
 
-@pytest.mark.xfail(strict=True, raises=Exception,
-                   reason="web bug: a carriage return in an unquoted CSV field escapes "
-                   "parse_csv as _csv.Error instead of a row error")
 def test_a_carriage_return_in_a_csv_field_is_a_row_error() -> None:
     rows, errors = parse_csv(b"name,unit\nAna\r,4B\n")
     assert rows == [] and errors
 
 
-@pytest.mark.xfail(strict=True, reason="web bug: parse_csv accepts a NUL character in a name, "
-                   "which PostgreSQL then refuses to store")
 def test_a_nul_character_in_a_csv_name_is_a_row_error() -> None:
     rows, errors = parse_csv(b"name,unit\nA\x00na,4B\n")
     assert rows == [] and errors
@@ -213,8 +208,17 @@ def test_osdp_card_reads_convert_or_raise_invalid_input(event: dict[str, object]
     assert card.format.startswith("wiegand") and card.number.isdigit()
 
 
-@pytest.mark.xfail(strict=True, reason="edge bug: card_from_osdp raises ValueError for card "
-                   "data over ~1780 bytes (int-to-str digit limit); it should refuse the read")
-def test_an_oversized_osdp_card_read_is_refused() -> None:
+@pytest.mark.parametrize("event", [
+    {"event": 1, "format": 0, "length": 0, "data": b"\x01" * 2000},  # oversized
+    {"event": 1, "format": 0, "length": 0, "data": b""},  # empty
+    {"event": 1, "format": 0, "length": -3, "data": b"\x01\x02"},  # negative bit length
+    {"event": 1, "format": 0, "length": 40, "data": b"\x01\x02"},  # more bits than bytes
+])
+def test_a_malformed_osdp_card_read_is_refused(event: dict[str, object]) -> None:
     with pytest.raises(InvalidInput):
-        card_from_osdp({"event": 1, "format": 0, "length": 0, "data": b"\x01" * 2000})
+        card_from_osdp(event)
+
+
+def test_a_26_bit_read_becomes_its_number() -> None:
+    card = card_from_osdp({"event": 1, "format": 0, "length": 26, "data": b"\x00\x00\x00\x40"})
+    assert card == CardData("wiegand26", str(0x40 >> 6))

@@ -25,7 +25,7 @@ import osdp
 
 from doorward.domain.model import CardData
 from doorward.edge.readers import Feedback, KeypadBuffer, ReaderInput
-from doorward.errors import DeviceError
+from doorward.errors import DeviceError, InvalidInput
 
 __all__ = [
     "OsdpReader",
@@ -64,11 +64,27 @@ def load_or_create_scbk(path: Path) -> bytes:
     return key
 
 
+#: Longest card read accepted: 256 bits covers every Wiegand and 128-bit card format in use.
+MAX_CARD_BITS = 256
+
+
 def card_from_osdp(event: dict[str, Any]) -> CardData:
-    """A Wiegand read becomes ``wiegand<bits>`` and the bits as a decimal number."""
-    data = bytes(event.get("data", b""))
-    bits = int(event.get("length", 0)) or len(data) * 8
-    value = int.from_bytes(data, "big") >> max(len(data) * 8 - bits, 0)
+    """A Wiegand read becomes ``wiegand<bits>`` and the bits as a decimal number.
+
+    The read comes from a device on the wire, so it is untrusted: an empty, negative or
+    oversized read is refused with InvalidInput rather than becoming a card number.
+    """
+    try:
+        data = bytes(event.get("data", b""))
+        bits = int(event.get("length", 0)) or len(data) * 8
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"unreadable card data from the reader: {exc}") from exc
+    if not data or bits <= 0 or bits > len(data) * 8 or bits > MAX_CARD_BITS:
+        raise InvalidInput(
+            f"refused a card read of {bits} bits in {len(data)} bytes",
+            hint=f"a card read carries 1 to {MAX_CARD_BITS} bits; check the reader's wiring",
+        )
+    value = int.from_bytes(data, "big") >> (len(data) * 8 - bits)
     return CardData(f"wiegand{bits}", str(value))
 
 
@@ -233,7 +249,12 @@ class OsdpReader:
             if event.get("format") == osdp.CardFormat.ASCII:
                 token = bytes(event.get("data", b"")).decode("ascii", "replace").strip()
                 return [ReaderInput(self.reader_id, "token", token=token)]
-            return [ReaderInput(self.reader_id, "card", card=card_from_osdp(event))]
+            try:
+                card = card_from_osdp(event)
+            except InvalidInput as exc:  # garbage on the wire: ignore the read, keep the reader
+                log.warning("reader %s: %s", self.reader_id, exc.message)
+                return []
+            return [ReaderInput(self.reader_id, "card", card=card)]
         if kind == osdp.Event.KeyPress:
             keys = "".join(_KEY_CODES.get(b, chr(b)) for b in bytes(event.get("data", b"")))
             finished = self._keypad.feed(keys, time.monotonic())

@@ -21,11 +21,21 @@ from doorward.hub.services.common import audit, ensure_site, new_id
 from doorward.hub.services.context import HubContext
 from doorward.hub.services.people import add_person
 from doorward.store.models import UnitRow
+from doorward.validation import reject_control_characters
 
-__all__ = ["ImportReport", "import_people", "read_csv_rows"]
+__all__ = ["ROLES", "ImportReport", "ParsedRow", "import_people", "read_csv_rows", "validate_row"]
 
+ROLES = ("resident", "staff", "guard", "admin")
 REQUIRED_COLUMNS = ("name",)
 KNOWN_COLUMNS = {"name", "unit", "role"}
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedRow:
+    row: int  # 1-based line number in the file, header = 1
+    name: str
+    unit: str
+    role: str
 
 
 @dataclass
@@ -72,24 +82,42 @@ def _cell(value: object) -> str:
     return str(value or "").strip()
 
 
-def _validate(number: int, row: Mapping[str, str]) -> tuple[PersonCreate, str]:
-    if "" in row:  # more cells than the header has
+def validate_row(number: int, row: Mapping[str, object]) -> ParsedRow:
+    """One CSV row checked the same way for the CLI and the admin page; CsvRowError if bad.
+
+    ``row`` is a csv.DictReader record: cells beyond the header arrive under the key None.
+    """
+    cells = {(k or "").strip().lower(): _cell(v) for k, v in row.items()}
+    if "" in cells:
         raise CsvRowError(number, "has more cells than the header", hint="check commas/quotes")
-    try:
-        person = PersonCreate(name=row.get("name", ""), role=row.get("role") or "resident")  # type: ignore[arg-type]
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field_name = ".".join(str(p) for p in first["loc"])
-        raise CsvRowError(
-            number, f"{field_name}: {first['msg']}",
-            hint="name is required; role is resident, staff, guard or admin",
-        ) from exc
-    unit = row.get("unit", "")
-    if len(unit) > 64:
-        raise CsvRowError(number, "unit label is longer than 64 characters", hint="shorten it")
-    if person.role == "resident" and not unit:
+    name, unit = cells.get("name", ""), cells.get("unit", "")
+    role = (cells.get("role") or "resident").lower()
+    for label, value in (("name", name), ("unit", unit), ("role", role)):
+        try:
+            reject_control_characters(value)
+        except ValueError as exc:
+            raise CsvRowError(number, f"the {label} contains a control character",
+                              hint="remove it and save the file again") from exc
+    if not name:
+        raise CsvRowError(number, "the name is empty", hint="fill in the name column")
+    if len(name) > 200:
+        raise CsvRowError(number, "the name is longer than 200 characters", hint="shorten it")
+    if role not in ROLES:
+        raise CsvRowError(number, f"unknown role {role!r}", hint=f"use one of {', '.join(ROLES)}")
+    if role == "resident" and not unit:
         raise CsvRowError(number, "a resident needs a unit", hint="fill in the unit column")
-    return person, unit
+    if len(unit) > 64:
+        raise CsvRowError(number, "the unit label is longer than 64 characters", hint="shorten it")
+    return ParsedRow(number, name, unit, role)
+
+
+def _validate(number: int, row: Mapping[str, str]) -> tuple[PersonCreate, str]:
+    parsed = validate_row(number, row)
+    try:
+        person = PersonCreate(name=parsed.name, role=parsed.role)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise CsvRowError(number, exc.errors()[0]["msg"]) from exc
+    return person, parsed.unit
 
 
 def import_people(

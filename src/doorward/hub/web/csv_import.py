@@ -24,21 +24,13 @@ from doorward.hub.schemas import PersonCreate
 from doorward.hub.services.common import audit, ensure_site, new_id
 from doorward.hub.services.context import HubContext
 from doorward.hub.services.people import add_person
+from doorward.hub.services.people_import import ParsedRow, validate_row
 from doorward.store.models import UnitRow
 
 __all__ = ["ImportJob", "ImportJobs", "ParsedRow", "parse_csv"]
 
 MAX_ROWS = 5000
 MAX_BYTES = 2_000_000
-ROLES = ("resident", "staff", "guard", "admin")
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedRow:
-    row: int  # 1-based line number in the file, header = 1
-    name: str
-    unit: str
-    role: str
 
 
 @dataclass
@@ -73,31 +65,24 @@ def parse_csv(raw: bytes) -> tuple[list[ParsedRow], list[str]]:
     reader.fieldnames = header
     rows: list[ParsedRow] = []
     errors: list[str] = []
-    for number, record in enumerate(reader, start=2):
+    number = 1
+    while True:
+        number += 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # e.g. a line break inside an unquoted cell: stop there
+            errors.append(str(CsvRowError(number, f"is not valid CSV: {exc}",
+                                          hint="quote cells that contain line breaks")))
+            break
         if number - 1 > MAX_ROWS:
             raise InvalidInput(f"the file has more than {MAX_ROWS} rows", hint="split it")
         try:
-            rows.append(_check_row(number, record))
+            rows.append(validate_row(number, record))
         except CsvRowError as exc:
             errors.append(str(exc))
     return rows, errors
-
-
-def _check_row(number: int, record: dict[str, str | None]) -> ParsedRow:
-    name = (record.get("name") or "").strip()
-    unit = (record.get("unit") or "").strip()
-    role = (record.get("role") or "resident").strip().lower() or "resident"
-    if not name:
-        raise CsvRowError(number, "the name is empty", hint="fill in the name column")
-    if len(name) > 200:
-        raise CsvRowError(number, "the name is longer than 200 characters")
-    if role not in ROLES:
-        raise CsvRowError(number, f"unknown role {role!r}", hint=f"use one of {', '.join(ROLES)}")
-    if role == "resident" and not unit:
-        raise CsvRowError(number, "a resident needs a unit", hint="fill in the unit column")
-    if len(unit) > 64:
-        raise CsvRowError(number, "the unit label is longer than 64 characters")
-    return ParsedRow(number, name, unit, role)
 
 
 def _unit_id(session: Session, hub: HubContext, label: str, created: dict[str, str]) -> str | None:
