@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from doorward.errors import NotFound
+from doorward.store.db import Database
 from doorward.store.models import AuditEntry, SiteRow, SnapshotTombstone, SubjectMapRow
 
 __all__ = [
@@ -72,6 +73,18 @@ def audit(
 
 def subject_of(session: Session, person_id: str) -> str | None:
     return session.scalar(select(SubjectMapRow.subject).where(SubjectMapRow.person_id == person_id))
+
+
+def own_subject(db: Database, person_id: str | None) -> str:
+    """The pseudonym of the logged-in person; NotFound (with what to do) if there is none."""
+    if person_id is None:
+        raise NotFound("this login is not linked to a person", hint="ask an admin to link it")
+    with db.read() as session:
+        subject = subject_of(session, person_id)
+    if subject is None:
+        raise NotFound("your record no longer exists on this site",
+                       hint="it may have been erased; ask an admin to re-add you")
+    return subject
 
 
 def get_or_404(session: Session, model: type[RowT], key: Any, what: str) -> RowT:

@@ -35,7 +35,7 @@ from doorward.errors import (
 )
 from doorward.hub.services import edge_health
 from doorward.hub.services.accounts import AuthUser
-from doorward.hub.services.common import audit, bump_version, subject_of
+from doorward.hub.services.common import audit, bump_version, own_subject
 from doorward.hub.services.context import HubContext
 from doorward.store.models import CredentialRow, utcnow
 
@@ -74,16 +74,6 @@ class Enrolment:
     enrolled_at: datetime
 
 
-def _subject(ctx: HubContext, user: AuthUser) -> str:
-    if user.person_id is None:
-        raise NotFound("this login is not linked to a person", hint="ask an admin to link it")
-    with ctx.db.read() as session:
-        subject = subject_of(session, user.person_id)
-    if subject is None:
-        raise NotFound("you have no pseudonym on this site", hint="ask an admin to re-add you")
-    return subject
-
-
 def grant_consent(
     ctx: HubContext,
     user: AuthUser,
@@ -102,7 +92,7 @@ def grant_consent(
             "face verification is switched off at this site",
             hint="there is nothing to opt in to until the site's managers enable it",
         )
-    subject = _subject(ctx, user)
+    subject = own_subject(ctx.db, user.person_id)
     record = FaceService(ctx.db, threshold=0.0).record_consent(
         subject,
         policy_version=policy_version or site.dpia_reference or "unversioned",
@@ -118,7 +108,7 @@ def grant_consent(
 def my_consent(ctx: HubContext, user: AuthUser) -> ConsentRecord | None:
     from doorward.face import FaceService
 
-    return FaceService(ctx.db, threshold=0.0).active_consent(_subject(ctx, user))
+    return FaceService(ctx.db, threshold=0.0).active_consent(own_subject(ctx.db, user.person_id))
 
 
 def decode_unlock_secret(text: str) -> bytes:
@@ -190,7 +180,7 @@ def enrol(
     """Seal a template from 3–5 captures for one of the resident's own credentials."""
     from doorward.face import FaceService
 
-    subject = _subject(ctx, user)
+    subject = own_subject(ctx.db, user.person_id)
     with ctx.db.read() as session:
         _own_credential(session, user, credential_id)
     secret = decode_unlock_secret(unlock_secret)
@@ -249,7 +239,7 @@ def withdraw(ctx: HubContext, user: AuthUser, *, now: datetime | None = None) ->
     by the next snapshot delta. Returns the number of templates deleted."""
     from doorward.face import FaceService
 
-    subject = _subject(ctx, user)
+    subject = own_subject(ctx.db, user.person_id)
     service = FaceService(ctx.db, threshold=0.0)
     if service.active_consent(subject) is None:
         raise Conflict("you have no face-verification consent to withdraw",

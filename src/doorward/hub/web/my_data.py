@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from doorward.errors import NotFound
-from doorward.hub.services.common import audit, subject_of
+from doorward.hub.services.common import audit, own_subject
 from doorward.hub.services.context import HubContext
 from doorward.hub.web.policy import consent_given
 from doorward.hub.web.rendering import PageUser
@@ -51,13 +51,7 @@ class StaffRead:
 
 
 def my_subject(hub: HubContext, user: PageUser) -> str:
-    if user.person_id is None:
-        raise NotFound("this login is not linked to a resident", hint="ask an admin to link it")
-    with hub.db.read() as session:
-        subject = subject_of(session, user.person_id)
-    if subject is None:
-        raise NotFound("your record no longer exists", hint="it may have been erased")
-    return subject
+    return own_subject(hub.db, user.person_id)
 
 
 def my_entries(hub: HubContext, user: PageUser, limit: int = 50) -> list[Entry]:
