@@ -251,6 +251,45 @@ def _summary(samples: list[float], per_round_last: list[float]) -> dict[str, Any
     }
 
 
+def report_propagation(
+    *, name: str, results: Path, args: argparse.Namespace, backend: str, headline: str,
+    request: str, hub_key: str, hub_times: list[float], rss_mb: float,
+    pushed: tuple[list[float], list[float]], baseline: tuple[list[float], list[float]],
+) -> dict[str, Any]:
+    """Write and print one propagation run (pushed vs heartbeat-only); shared with
+    bench_revocation.py so both report the same fields the same way."""
+    result: dict[str, Any] = {
+        "benchmark": name,
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "command": " ".join([f"benchmarks/bench_{name}.py", *sys.argv[1:]]),
+        "database": backend,
+        "edges": args.edges,
+        "rounds": args.rounds,
+        "push": _summary(*pushed),
+        hub_key: round(statistics.median(hub_times) * 1000, 1),
+        "baseline_heartbeat_only": {
+            "heartbeat_seconds": args.baseline_heartbeat,
+            **_summary(*baseline),
+        },
+        "rss_mb": round(rss_mb, 1),
+        "target_p99_ms": 2000,
+    }
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps(result, indent=2) + "\n")
+    push, base = result["push"], result["baseline_heartbeat_only"]
+    print(f"{headline} {args.edges} online edges over MQTT ({backend}), "
+          f"{push['samples']} edge samples")
+    print(f"  pushed (resync):  p50 {push['p50_ms']} ms  p99 {push['p99_ms']} ms  "
+          f"max {push['max_ms']} ms  last edge p50 {push['last_edge_p50_ms']} ms  "
+          f"{push['edges_per_second']} edges/s")
+    print(f"  hub request alone ({request}): p50 {result[hub_key]} ms")
+    print(f"  baseline, heartbeat every {args.baseline_heartbeat} s, no push: p50 "
+          f"{base['p50_ms']} ms  p99 {base['p99_ms']} ms ({base['samples']} samples)")
+    print(f"  RSS {rss_mb:.0f} MB   -> {results.relative_to(ROOT)}")
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--edges", type=int, default=8)
@@ -284,37 +323,12 @@ def main() -> None:
         rss_mb = psutil.Process().memory_info().rss / 2**20
         backend = bench.db.engine.dialect.name
 
-    result = {
-        "benchmark": "face_withdrawal",
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "command": " ".join(["benchmarks/bench_face_withdrawal.py", *sys.argv[1:]]),
-        "database": backend,
-        "edges": args.edges,
-        "rounds": args.rounds,
-        "push": _summary(pushed, pushed_last),
-        "hub_withdrawal_request_p50_ms": round(statistics.median(hub_times) * 1000, 1),
-        "baseline_heartbeat_only": {
-            "heartbeat_seconds": args.baseline_heartbeat,
-            **_summary(baseline, baseline_last),
-        },
-        "rss_mb": round(rss_mb, 1),
-        "target_p99_ms": 2000,
-    }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    push, base = result["push"], result["baseline_heartbeat_only"]
-    print(f"withdrawal -> template gone from {args.edges} online edges over MQTT ({backend}), "
-          f"{push['samples']} edge samples")
-    print(f"  pushed (resync):  p50 {push['p50_ms']} ms  p99 {push['p99_ms']} ms  "
-          f"max {push['max_ms']} ms  last edge p50 {push['last_edge_p50_ms']} ms  "
-          f"{push['edges_per_second']} edges/s")
-    print(f"  hub request alone (DELETE /api/v1/face/consent): p50 "
-          f"{result['hub_withdrawal_request_p50_ms']} ms")
-    print(f"  baseline, heartbeat every {args.baseline_heartbeat} s, no push: p50 "
-          f"{base['p50_ms']} ms  p99 {base['p99_ms']} ms ({base['samples']} samples)")
-    print(f"  RSS {rss_mb:.0f} MB   -> {RESULTS.relative_to(ROOT)}")
-
+    report_propagation(
+        name="face_withdrawal", results=RESULTS, args=args, backend=backend,
+        headline="withdrawal -> template gone from", request="DELETE /api/v1/face/consent",
+        hub_key="hub_withdrawal_request_p50_ms", hub_times=hub_times, rss_mb=rss_mb,
+        pushed=(pushed, pushed_last), baseline=(baseline, baseline_last),
+    )
 
 if __name__ == "__main__":
     main()

@@ -23,24 +23,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
-import platform
 import random
-import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import psutil
 from argon2 import PasswordHasher
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_face_withdrawal import ROOT, Bench, _summary
+from bench_face_withdrawal import ROOT, Bench, report_propagation
 from doorward.edge.actuators.simulated import SimulatedRelay
 from doorward.edge.controller import EdgeConfig, EdgeController, GateHardware
 from doorward.edge.readers.simulated import SimulatedReader
@@ -185,37 +180,13 @@ def main() -> None:
         rss_mb = psutil.Process().memory_info().rss / 2**20
         backend = bench.db.engine.dialect.name
 
-    result: dict[str, Any] = {
-        "benchmark": "revocation",
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "command": " ".join(["benchmarks/bench_revocation.py", *sys.argv[1:]]),
-        "database": backend,
-        "edges": args.edges,
-        "rounds": args.rounds,
-        "push": _summary(pushed, pushed_last),
-        "hub_revoke_request_p50_ms": round(statistics.median(hub_times) * 1000, 1),
-        "baseline_heartbeat_only": {
-            "heartbeat_seconds": args.baseline_heartbeat,
-            **_summary(baseline, baseline_last),
-        },
-        "rss_mb": round(rss_mb, 1),
-        "target_p99_ms": 2000,
-    }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    push, base = result["push"], result["baseline_heartbeat_only"]
-    print(f"revocation -> card refused by {args.edges} online edges over MQTT ({backend}), "
-          f"{push['samples']} edge samples")
-    print(f"  pushed (resync):  p50 {push['p50_ms']} ms  p99 {push['p99_ms']} ms  "
-          f"max {push['max_ms']} ms  last edge p50 {push['last_edge_p50_ms']} ms  "
-          f"{push['edges_per_second']} edges/s")
-    print(f"  hub request alone (POST /api/v1/credentials/{{id}}/revoke): p50 "
-          f"{result['hub_revoke_request_p50_ms']} ms")
-    print(f"  baseline, heartbeat every {args.baseline_heartbeat} s, no push: p50 "
-          f"{base['p50_ms']} ms  p99 {base['p99_ms']} ms ({base['samples']} samples)")
-    print(f"  RSS {rss_mb:.0f} MB   -> {RESULTS.relative_to(ROOT)}")
-
+    report_propagation(
+        name="revocation", results=RESULTS, args=args, backend=backend,
+        headline="revocation -> card refused by",
+        request="POST /api/v1/credentials/{id}/revoke",
+        hub_key="hub_revoke_request_p50_ms", hub_times=hub_times, rss_mb=rss_mb,
+        pushed=(pushed, pushed_last), baseline=(baseline, baseline_last),
+    )
 
 if __name__ == "__main__":
     main()
