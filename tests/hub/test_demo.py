@@ -78,6 +78,18 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _wait_for_health(proc: subprocess.Popen[str], port: int, *, seconds: float
+                     ) -> httpx.Response | None:
+    """The first answer of /api/v1/health, or None if the process died or time ran out."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2)
+        except httpx.TransportError:
+            time.sleep(0.3)
+    return None
+
+
 def test_doorward_demo_serves_health_and_stops_on_sigint(tmp_path: Path) -> None:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOORWARD_")}
@@ -87,14 +99,7 @@ def test_doorward_demo_serves_health_and_stops_on_sigint(tmp_path: Path) -> None
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
     )
     try:
-        health = None
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2)
-                break
-            except httpx.TransportError:
-                time.sleep(0.3)
+        health = _wait_for_health(proc, port, seconds=90)
         assert health is not None and health.status_code == 200, "demo did not come up"
         assert health.json()["status"] == "ok"
         proc.send_signal(signal.SIGINT)
@@ -122,14 +127,7 @@ def test_doorward_hub_runs_from_settings_and_stops_on_sigint(tmp_path: Path) -> 
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
     )
     try:
-        health = None
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2)
-                break
-            except httpx.TransportError:
-                time.sleep(0.3)
+        health = _wait_for_health(proc, port, seconds=60)
         assert health is not None and health.json()["site_id"] == "tower-9"
         proc.send_signal(signal.SIGINT)
         output, _ = proc.communicate(timeout=30)
