@@ -16,31 +16,19 @@ from doorward.edge.outbox import Outbox
 DOORWARD = [sys.executable, "-c", "from doorward.cli import main; main()"]
 
 
-@pytest.mark.mqtt
-def test_edge_daemon_starts_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    site = f"cli-{secrets.token_hex(4)}"
+def _run_until_signal(command: list[str], sig: signal.Signals) -> tuple[int, str, str]:
+    """Start the daemon, wait for its start line, send ``sig``; (exit code, stdout, stderr)."""
     proc = subprocess.Popen(
-        [
-            *DOORWARD,
-            "edge",
-            "--gate",
-            "g1",
-            "--hub",
-            "mqtt://127.0.0.1:1883",
-            "--data-dir",
-            str(tmp_path),
-            "--site",
-            site,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "DOORWARD_LOG_LEVEL": "WARNING"},
     )
     try:
-        assert proc.stdout is not None
-        assert "running" in proc.stdout.readline()
-        proc.send_signal(signal.SIGINT)
+        assert proc.stdout is not None and proc.stderr is not None
+        line = proc.stdout.readline()
+        if "running" not in line:  # say why the daemon did not come up
+            proc.wait(timeout=15)
+            pytest.fail(f"no start line: {line!r}; exit {proc.returncode}; {proc.stderr.read()}")
+        proc.send_signal(sig)
         out, err = proc.communicate(timeout=15)
     finally:
         proc.kill()
@@ -48,7 +36,18 @@ def test_edge_daemon_starts_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
-    assert proc.returncode == 0, err
+    return proc.returncode, out, err
+
+
+@pytest.mark.mqtt
+def test_edge_daemon_starts_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    site = f"cli-{secrets.token_hex(4)}"
+    code, out, err = _run_until_signal(
+        [*DOORWARD, "edge", "--gate", "g1", "--hub", "mqtt://127.0.0.1:1883",
+         "--data-dir", str(tmp_path), "--site", site],
+        signal.SIGINT,
+    )
+    assert code == 0, err
     assert "edge stopped" in out
     assert "Traceback" not in err
     outbox = Outbox(tmp_path / "edge" / "g1" / "outbox.sqlite3")
@@ -72,38 +71,10 @@ def test_unknown_hub_url_is_explained(tmp_path: Path) -> None:
 
 @pytest.mark.mqtt
 def test_lean_entry_point_runs_and_stops(tmp_path: Path) -> None:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "doorward.edge",
-            "--gate",
-            "g2",
-            "--hub",
-            "mqtt://127.0.0.1:1883",
-            "--data-dir",
-            str(tmp_path),
-            "--site",
-            "lean-test",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "DOORWARD_LOG_LEVEL": "WARNING"},
+    code, out, err = _run_until_signal(
+        [sys.executable, "-m", "doorward.edge", "--gate", "g2", "--hub",
+         "mqtt://127.0.0.1:1883", "--data-dir", str(tmp_path), "--site", "lean-test"],
+        signal.SIGTERM,
     )
-    try:
-        assert proc.stdout is not None and proc.stderr is not None
-        line = proc.stdout.readline()
-        if "running" not in line:  # say why the daemon did not come up
-            proc.wait(timeout=15)
-            pytest.fail(f"no start line: {line!r}; exit {proc.returncode}; {proc.stderr.read()}")
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=15)
-    finally:
-        proc.kill()
-        proc.wait()
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
-    assert proc.returncode == 0, err
+    assert code == 0, err
     assert "edge stopped" in out
